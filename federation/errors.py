@@ -1,0 +1,119 @@
+"""The error tree of the federation package.
+
+Every error raised by ``federation`` derives from :class:`FederationError`, itself an ``Exception``
+(never a ``BaseException``), so a caller can always tell a signature problem from a fetch problem
+and map each to its own HTTP status::
+
+    FederationError
+    ├── SignatureError               a request's signature cannot be accepted
+    │   ├── SignatureMissingError        no Signature / Signature-Input header
+    │   ├── SignatureMalformedError      a header that does not parse
+    │   ├── SignatureExpiredError        Date / created / expires outside the window
+    │   ├── SignatureInvalidError        the signature does not verify
+    │   ├── UnsupportedAlgorithmError    an algorithm we do not accept
+    │   ├── DigestMismatchError          Digest / Content-Digest absent, unsigned or wrong
+    │   └── KeyUnavailableError          the key could not be retrieved
+    ├── KeyFormatError               a key that does not parse or is too weak
+    ├── HostError                    a host name that cannot be normalised
+    ├── FetchError                   a remote document could not be fetched
+    │   ├── AddressBlockedError          refused by the address policy (SSRF guard)
+    │   ├── RemoteNotFoundError          404
+    │   ├── RemoteGoneError              410 or a Tombstone
+    │   ├── ResponseTooLargeError        over the size cap
+    │   ├── ContentTypeError             not an ActivityStreams media type
+    │   └── IdMismatchError              the document's id is not the URL fetched
+    ├── DeliveryError                an activity could not be delivered
+    └── JsonLdError                  a JSON-LD document cannot be processed offline
+        ├── ContextNotAllowedError       a context URL we do not ship
+        └── UndefinedTermError           a term no context defines
+"""
+
+from __future__ import annotations
+
+
+class FederationError(Exception):
+    """Base class of every error raised by the federation package."""
+
+
+class SignatureError(FederationError):
+    """A request's HTTP signature cannot be accepted; the inbox answers 401 (400 when malformed)."""
+
+
+class SignatureMissingError(SignatureError):
+    """The request carries no signature at all."""
+
+
+class SignatureMalformedError(SignatureError):
+    """A signature header is present but does not parse, or lacks a required parameter."""
+
+
+class SignatureExpiredError(SignatureError):
+    """The signed date, ``created`` or ``expires`` lies outside the accepted clock window."""
+
+
+class SignatureInvalidError(SignatureError):
+    """The signature is well formed but does not verify against the signer's key."""
+
+
+class UnsupportedAlgorithmError(SignatureError):
+    """The signature names an algorithm, or a key type, that we do not accept."""
+
+
+class DigestMismatchError(SignatureError):
+    """The body digest is missing, not covered by the signature, or does not match the body."""
+
+
+class KeyUnavailableError(SignatureError):
+    """The key named by the signature could not be retrieved (unknown, gone or unreachable)."""
+
+
+class KeyFormatError(FederationError):
+    """A key document or PEM that cannot be parsed, or a key below the minimum strength."""
+
+
+class HostError(FederationError):
+    """A host name that is empty, malformed or not valid IDNA."""
+
+
+class FetchError(FederationError):
+    """A remote document could not be fetched or was not acceptable."""
+
+
+class AddressBlockedError(FetchError):
+    """The URL or the address it resolves to is refused by the address policy (SSRF guard)."""
+
+
+class RemoteNotFoundError(FetchError):
+    """The remote server answered 404."""
+
+
+class RemoteGoneError(FetchError):
+    """The remote object is deleted: the server answered 410 or served a Tombstone."""
+
+
+class ResponseTooLargeError(FetchError):
+    """The response body exceeded the size cap while it was streamed."""
+
+
+class ContentTypeError(FetchError):
+    """The response is not an ActivityStreams document (wrong or missing Content-Type)."""
+
+
+class IdMismatchError(FetchError):
+    """The fetched document's ``id`` differs from the URL it was fetched from."""
+
+
+class DeliveryError(FederationError):
+    """An activity could not be delivered to an inbox."""
+
+
+class JsonLdError(FederationError):
+    """A JSON-LD document cannot be processed with the bundled contexts alone."""
+
+
+class ContextNotAllowedError(JsonLdError):
+    """The document references a context URL that is not shipped with the package."""
+
+
+class UndefinedTermError(JsonLdError):
+    """A document uses a term that none of its contexts defines."""

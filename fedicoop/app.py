@@ -1,0 +1,112 @@
+"""The ASGI application of a node: routes, error handlers, middleware and lifespan.
+
+``create_app(settings)`` builds everything from the settings it is given; nothing happens at import, so
+several nodes can run in one process (the end-to-end tests do).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from fedicoop.clock import Clock, system_clock
+from fedicoop.db import open_database
+from fedicoop.errors import FedicoopError
+from fedicoop.installation import check_installation
+from fedicoop.node import build_node
+from fedicoop.services.actors import ensure_application_actor
+from fedicoop.settings import Settings
+from fedicoop.web import activitypub, pages, wellknown
+from fedicoop.web.api import create_api
+from fedicoop.web.errors import classify
+from fedicoop.web.middleware import DatabaseContextHolder, DatabaseContextMiddleware
+from fedicoop.web.rendering import PageRenderer
+from fedicoop.web.responses import html_response, json_response, wants_json
+
+logger = logging.getLogger("fedicoop.web")
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+async def health(request: Request) -> Response:
+    """``/healthz``: answers 200 while the node serves."""
+    return json_response({"status": "ok"})
+
+
+def _error_response(request: Request, status: int, code: str, detail: str) -> Response:
+    if request.url.path.startswith("/api/") or wants_json(request) or request.method != "GET":
+        return json_response({"error": code, "detail": detail}, status=status)
+    renderer: PageRenderer = request.app.state.renderer
+    titles = {404: "Page introuvable", 410: "Supprimé", 400: "Requête invalide", 422: "Requête invalide"}
+    return html_response(renderer.error(status, titles.get(status, "Erreur"), detail), status=status)
+
+
+async def _fedicoop_error(request: Request, exc: Exception) -> Response:
+    status, code = classify(exc)
+    return _error_response(request, status, code, str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
+        raise exc
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    return _error_response(request, exc.status_code, codes.get(exc.status_code, "http"), str(exc.detail))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json_response({"error": "internal", "detail": "internal error; see the node's log"}, status=500)
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
+    """Build the node's ASGI app from ``settings``; the database opens in the lifespan."""
+    check_installation()
+    node = build_node(settings, clock)
+    holder = DatabaseContextHolder()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_database(settings) as context:
+            holder.context = context
+            await ensure_application_actor(settings.display_name, clock())
+            try:
+                yield
+            finally:
+                holder.context = None
+
+    api = create_api(node)
+    routes = [
+        *wellknown.ROUTES,
+        *activitypub.ROUTES,
+        *pages.ROUTES,
+        Route("/healthz", health, methods=["GET", "HEAD"]),
+        Mount("/api/v1", app=api),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(DatabaseContextMiddleware, holder=holder)],
+        exception_handlers={
+            FedicoopError: _fedicoop_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+    )
+    from federation.errors import FederationError
+
+    app.add_exception_handler(FederationError, _fedicoop_error)
+    app.state.node = node
+    app.state.renderer = PageRenderer(site_name=settings.display_name, base_url=settings.base_url)
+    app.state.api = api
+    return app

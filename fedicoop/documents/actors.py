@@ -1,0 +1,138 @@
+"""Actor documents: ``Organization`` actors and the node's ``Application`` actor (wire-format §3)."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from federation.sanitize import text_to_html
+from fedicoop.documents.places import place_document
+from fedicoop.domain.hours import Closure, WeeklyHours, horaires_text, opening_hours_specification
+from fedicoop.models.actors import Actor
+from fedicoop.models.listings import Listing
+from fedicoop.models.states import ActorKind
+from fedicoop.urls import Urls
+from schemas.actors import Actor as ActorDocument
+from schemas.actors import Endpoints, OpeningHoursSpecification, PropertyValue, PublicKey
+from schemas.base import ASObject
+from schemas.context import fedicoop_context
+from schemas.limits import LOCAL_ACTOR_FIELDS_MAX
+from schemas.media import Image, Link
+
+FEP_0837_PROPOSAL = "https://w3id.org/valueflows/ont/vf#Proposal"
+AS_LD_MEDIA_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+def _link(href: str, text: str) -> str:
+    return f'<a href="{html.escape(href)}" rel="nofollow noopener">{html.escape(text, quote=False)}</a>'
+
+
+def _field_value(value: str) -> str:
+    if value.startswith(("https://", "http://")) and " " not in value:
+        return _link(value, value.split("://", 1)[1])
+    return html.escape(value, quote=False)
+
+
+class ActorDocuments:
+    """Builds actor documents for one node."""
+
+    def __init__(self, urls: Urls, node_name: str) -> None:
+        self.urls = urls
+        self.node_name = node_name
+
+    def actor_id(self, actor: Actor) -> str:
+        """The id of a local actor (``/actor`` for the Application actor)."""
+        if actor.kind == ActorKind.APPLICATION:
+            return self.urls.application_actor
+        return self.urls.actor(actor.username)
+
+    def organization(
+        self,
+        actor: Actor,
+        public_pem: str,
+        *,
+        hours: WeeklyHours | None = None,
+        closures: list[Closure] | None = None,
+        repair_offer: Listing | None = None,
+        today: date,
+    ) -> ActorDocument:
+        """The Organization document of a cooperative, workshop or place (location must be loaded)."""
+        urls = self.urls
+        actor_id = urls.actor(actor.username)
+        attachment: list[PropertyValue | Link | ASObject | str] = []
+        specification = None
+        if hours is not None:
+            closure_list = closures or []
+            attachment.append(
+                PropertyValue(name="Horaires", value=html.escape(horaires_text(hours, closure_list, today)))
+            )
+            specification = [
+                OpeningHoursSpecification.model_validate(entry)
+                for entry in opening_hours_specification(hours, closure_list, today=today)
+            ]
+        offer_id = urls.listing(repair_offer.id) if repair_offer is not None else None
+        if offer_id is not None:
+            attachment.append(PropertyValue(name="Rendez-vous", value=_link(offer_id, "prendre rendez-vous")))
+        for field in actor.fields_json:
+            attachment.append(PropertyValue(name=field["name"], value=_field_value(field["value"])))
+        if actor.website:
+            attachment.append(PropertyValue(name="Site", value=_field_value(actor.website)))
+        room = LOCAL_ACTOR_FIELDS_MAX - (1 if offer_id is not None and repair_offer is not None else 0)
+        attachment = attachment[:room]
+        if offer_id is not None and repair_offer is not None:
+            attachment.append(
+                Link(
+                    name=repair_offer.title,
+                    media_type=AS_LD_MEDIA_TYPE,
+                    href=offer_id,
+                    rel=["payment", FEP_0837_PROPOSAL],
+                )
+            )
+        return ActorDocument(
+            context=fedicoop_context(),
+            id=actor_id,
+            type="Organization",
+            preferred_username=actor.username,
+            name=actor.name,
+            summary=text_to_html(actor.summary) or None,
+            url=urls.profile(actor.username),
+            inbox=urls.actor_collection(actor_id, "inbox"),
+            outbox=urls.actor_collection(actor_id, "outbox"),
+            followers=urls.actor_collection(actor_id, "followers"),
+            following=urls.actor_collection(actor_id, "following"),
+            endpoints=Endpoints(shared_inbox=urls.shared_inbox),
+            manually_approves_followers=actor.manually_approves_followers,
+            discoverable=actor.discoverable,
+            indexable=actor.indexable,
+            published=actor.published,
+            icon=Image(media_type=actor.icon_media_type, url=actor.icon_url) if actor.icon_url else None,
+            image=Image(media_type=actor.image_media_type, url=actor.image_url) if actor.image_url else None,
+            public_key=PublicKey(id=urls.key_id(actor_id), owner=actor_id, public_key_pem=public_pem),
+            location=place_document(actor.location, urls) if actor.location is not None else None,
+            opening_hours_specification=specification,
+            attachment=attachment or None,
+        )
+
+    def application(self, actor: Actor, public_pem: str) -> ActorDocument:
+        """The node's Application actor (``relay@host``), fetchable without a signature."""
+        urls = self.urls
+        actor_id = urls.application_actor
+        return ActorDocument(
+            context=fedicoop_context(),
+            id=actor_id,
+            type="Application",
+            preferred_username=actor.username,
+            name=actor.name,
+            summary=text_to_html(actor.summary) or None,
+            url=urls.absolute("/"),
+            inbox=urls.actor_collection(actor_id, "inbox"),
+            outbox=urls.actor_collection(actor_id, "outbox"),
+            followers=urls.actor_collection(actor_id, "followers"),
+            following=urls.actor_collection(actor_id, "following"),
+            endpoints=Endpoints(shared_inbox=urls.shared_inbox),
+            manually_approves_followers=False,
+            discoverable=False,
+            indexable=False,
+            published=actor.published,
+            public_key=PublicKey(id=urls.key_id(actor_id), owner=actor_id, public_key_pem=public_pem),
+        )

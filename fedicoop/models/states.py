@@ -1,0 +1,72 @@
+"""The enumerations stored in the database: kinds, purposes and states."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActorKind(StrEnum):
+    """What a local actor is: the node's Application actor, or an Organization of one of three sorts."""
+
+    APPLICATION = "application"
+    COOPERATIVE = "cooperative"
+    WORKSHOP = "workshop"
+    PLACE = "place"
+
+
+class ListingKind(StrEnum):
+    """What a listing is about: an object, a service, or a repair appointment."""
+
+    OBJECT = "object"
+    SERVICE = "service"
+    REPAIR = "repair"
+
+
+class Purpose(StrEnum):
+    """FEP-0837 purpose: something offered or something looked for."""
+
+    OFFER = "offer"
+    REQUEST = "request"
+
+
+class Action(StrEnum):
+    """ValueFlows action of a listing's primary intent (wire-format §5)."""
+
+    TRANSFER = "transfer"
+    TRANSFER_CUSTODY = "transferCustody"
+    DELIVER_SERVICE = "deliverService"
+
+
+class ListingState(StrEnum):
+    """Lifecycle of a listing: live, paused (availableQuantity 0) or withdrawn (a Tombstone)."""
+
+    PUBLISHED = "published"
+    PAUSED = "paused"
+    WITHDRAWN = "withdrawn"
+
+
+class EventStatus(StrEnum):
+    """iCalendar status of an event, sent with its FEP-8a8e ``eventStatus`` counterpart."""
+
+    TENTATIVE = "TENTATIVE"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+
+
+class BookingState(StrEnum):
+    """States of a slot booking (wire-format §6.3); pending and accepted hold a place."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class FollowState(StrEnum):
+    """State of a follow relation in either direction."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"

@@ -1,0 +1,141 @@
+"""Repair availability: a workshop's hours, closures, slot length and capacity, and its free slots."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time
+
+from tortoise.transactions import in_transaction
+
+from fedicoop.domain.hours import Closure, OpeningRange, Weekday, WeeklyHours
+from fedicoop.domain.slots import Slot, compute_slots
+from fedicoop.errors import NotFoundError, ValidationError
+from fedicoop.models.actors import Actor, Availability
+from fedicoop.models.bookings import Booking
+from fedicoop.models.listings import Listing
+from fedicoop.models.states import ActorKind, BookingState
+from fedicoop.services.actors import get_actor
+from fedicoop.services.publishing import Publisher
+from schemas.api import AvailabilityInput, ClosureInput, OpeningRangeInput
+
+HOLDING_STATES = (BookingState.PENDING, BookingState.ACCEPTED)
+
+
+def weekly_hours(availability: Availability) -> WeeklyHours:
+    """The stored opening ranges as a domain value."""
+    return WeeklyHours(
+        [
+            OpeningRange(
+                day=Weekday(item["day"]),
+                opens=time.fromisoformat(item["opens"]),
+                closes=time.fromisoformat(item["closes"]),
+            )
+            for item in availability.hours_json
+        ]
+    )
+
+
+def closures(availability: Availability) -> list[Closure]:
+    """The stored exceptional closures as domain values."""
+    return [
+        Closure(start=date.fromisoformat(item["start"]), end=date.fromisoformat(item["end"]))
+        for item in availability.closures_json
+    ]
+
+
+def availability_input(availability: Availability) -> AvailabilityInput:
+    """The API form of a stored availability."""
+    return AvailabilityInput(
+        hours=[OpeningRangeInput.model_validate(item) for item in availability.hours_json],
+        closures=[ClosureInput.model_validate(item) for item in availability.closures_json],
+        slot_minutes=availability.slot_minutes,
+        capacity=availability.capacity,
+    )
+
+
+async def get_availability(username: str) -> Availability:
+    """The workshop's availability; NotFoundError when the actor is not a workshop or has none."""
+    actor = await get_actor(username)
+    availability = await Availability.get_or_none(actor=actor)
+    if availability is None:
+        raise NotFoundError(f"{username!r} has no repair availability yet")
+    return availability
+
+
+async def free_slots(listing: Listing, now: datetime) -> list[Slot]:
+    """The free slots of a repair offer from now to the horizon, capacity minus holding bookings."""
+    availability = await Availability.get_or_none(actor_id=listing.actor_id)  # type: ignore[attr-defined]
+    if availability is None:
+        return []
+    rows = await Booking.filter(listing=listing, state__in=HOLDING_STATES, slot_start__gte=now).only(
+        "slot_start"
+    )
+    booked = Counter(row.slot_start.astimezone(UTC) for row in rows)
+    return compute_slots(
+        weekly_hours(availability),
+        closures(availability),
+        slot_minutes=availability.slot_minutes,
+        capacity=availability.capacity,
+        booked=booked,
+        now=now,
+    )
+
+
+async def set_availability(
+    username: str, data: AvailabilityInput, publisher: Publisher, now: datetime
+) -> Availability:
+    """Replace a workshop's availability, publish ``Update`` of its profile and refresh its offer."""
+    actor = await get_actor(username)
+    if actor.kind != ActorKind.WORKSHOP:
+        raise ValidationError(
+            f"only a workshop has repair availability; {username!r} is a {actor.kind.value}", field="actor"
+        )
+    hours = [
+        {"day": item.day, "opens": item.opens.strftime("%H:%M"), "closes": item.closes.strftime("%H:%M")}
+        for item in data.hours
+    ]
+    closures_json = [{"start": item.start.isoformat(), "end": item.end.isoformat()} for item in data.closures]
+    async with in_transaction():
+        availability, _ = await Availability.get_or_create(
+            actor=actor, defaults={"updated": now, "hours_json": [], "closures_json": []}
+        )
+        availability.hours_json = hours
+        availability.closures_json = closures_json
+        availability.slot_minutes = data.slot_minutes
+        availability.capacity = data.capacity
+        availability.updated = now
+        await availability.save()
+        actor.updated = now
+        await actor.save(update_fields=["updated"])
+        await publisher.actor_updated(actor, now)
+        await refresh_next_slot(actor, publisher, now, force=True)
+    return availability
+
+
+async def refresh_next_slot(
+    actor: Actor, publisher: Publisher, now: datetime, *, force: bool = False
+) -> None:
+    """Recompute the repair offer's ``nextSlot`` and publish an ``Update`` when it is due.
+
+    ``next_slot`` holds the value last published. An Update goes out at once when the workshop becomes
+    fully booked or bookable again, or when ``force`` is set (the hours changed); otherwise at most once
+    per ``next_slot_update_hours``, and a change not yet due waits for a later refresh.
+    """
+    from fedicoop.services.listings import live_repair_offer
+
+    offer = await live_repair_offer(actor)
+    if offer is None:
+        return
+    slots = await free_slots(offer, now)
+    upcoming = slots[0].start if slots else None
+    if upcoming == offer.next_slot:
+        return
+    flipped = (upcoming is None) != (offer.next_slot is None)
+    interval = publisher.next_slot_interval
+    due = offer.next_slot_sent_at is None or now - offer.next_slot_sent_at >= interval
+    if force or flipped or due:
+        offer.next_slot = upcoming
+        offer.next_slot_sent_at = now
+        offer.updated = now
+        await offer.save()
+        await publisher.updated(offer, now)

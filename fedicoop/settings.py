@@ -1,0 +1,205 @@
+"""The node's settings: one validated object, built at the entry point and passed down.
+
+Precedence, highest first: explicit overrides (CLI flags) > ``FEDICOOP_*`` environment > ``.env`` >
+``fedicoop.toml`` > defaults. Nothing is read at import time: :func:`load_settings` reads the sources
+when an entry point calls it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pydantic
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from fedicoop.errors import SettingsError
+
+ENV_PREFIX = "FEDICOOP_"
+
+
+class NodeRole(StrEnum):
+    """What a node is for: a cooperative's own node, or a regional portal that follows many."""
+
+    NODE = "node"
+    PORTAL = "portal"
+
+
+class LogFormat(StrEnum):
+    """How log lines are written: readable in a terminal, or one JSON object per line."""
+
+    CONSOLE = "console"
+    JSON = "json"
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Every setting of a node, validated at start; see the README for the full table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        env_file_encoding="utf-8",
+        validate_default=True,
+    )
+
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of the node; every id is built from it. https in production.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="sqlite:///path or postgres://user@host:port/db; default: a SQLite file in data_dir.",
+    )
+    data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and local state live.")
+    insecure_peers: bool = Field(
+        default=False,
+        description="TESTS AND LOCAL DEMOS ONLY: allow http:// and private or loopback peers.",
+    )
+    demo: bool = Field(default=True, description="Seed the labelled demo data on an empty database.")
+    node_name: str | None = Field(default=None, description="Human name of the node (default: its host).")
+    role: NodeRole = Field(default=NodeRole.NODE, description="node or portal (NodeInfo metadata).")
+    region_codes: list[str] = Field(default_factory=lambda: ["32"], description="INSEE region codes served.")
+    log_level: str = Field(default="info", description="debug, info, warning or error.")
+    log_format: LogFormat = Field(default=LogFormat.CONSOLE, description="console or json.")
+    next_slot_update_hours: int = Field(
+        default=24, ge=1, le=24 * 7, description="Minimum hours between two nextSlot Updates of one offer."
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="Optional bootstrap API token accepted besides the stored ones."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order the sources: overrides, environment, ``.env``, ``fedicoop.toml``, defaults."""
+        return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an absolute http(s) URL such as https://coop.example, got {value!r}")
+        if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+            raise ValueError(f"must be a bare origin without path, query or credentials, got {value!r}")
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in ("sqlite", "postgres", "postgresql", "asyncpg"):
+            raise ValueError(f"must start with sqlite:// or postgres://, got {value!r}")
+        return value
+
+    @field_validator("region_codes")
+    @classmethod
+    def _check_regions(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not (len(code) == 2 and code.isdigit()):
+                raise ValueError(f"region codes are two-digit INSEE codes such as '32', got {code!r}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.lower() not in ("debug", "info", "warning", "error"):
+            raise ValueError(f"must be debug, info, warning or error, got {value!r}")
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _check_production_safety(self) -> Settings:
+        host = urlsplit(self.base_url).hostname or ""
+        if self.base_url.startswith("http://") and not (self.insecure_peers or _is_loopback_host(host)):
+            raise ValueError(
+                f"FEDICOOP_BASE_URL is http:// on a public host ({host}); use https, or set "
+                "FEDICOOP_INSECURE_PEERS=true for a local demo or a test"
+            )
+        return self
+
+    @property
+    def host(self) -> str:
+        """The host (and port, when not the default) of the node, as it appears in ids and handles."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to ``fedicoop.sqlite3`` inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'fedicoop.sqlite3').resolve()}"
+
+    @property
+    def display_name(self) -> str:
+        """The node's human name: ``node_name`` or, by default, its host."""
+        return self.node_name or self.host
+
+    def url(self, path: str) -> str:
+        """Absolute URL of ``path`` (which starts with ``/``) on this node."""
+        return f"{self.base_url}{path}"
+
+
+def load_settings(
+    *,
+    toml_file: Path | None = Path("fedicoop.toml"),
+    env_file: Path | None = Path(".env"),
+    **overrides: Any,
+) -> Settings:
+    """Read every source and return validated settings, or raise :class:`SettingsError`.
+
+    ``overrides`` are the CLI flags (highest precedence); values of ``None`` are ignored so that an
+    unset flag does not mask the environment. The error message names each ``FEDICOOP_*`` variable at
+    fault, the rule, and the value received.
+    """
+    toml_path = toml_file if toml_file is not None and toml_file.is_file() else None
+
+    class _Loaded(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_path})
+
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        loaded = _Loaded(_env_file=env_file if env_file is not None and env_file.is_file() else None, **clean)
+    except pydantic.ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+    return Settings.model_construct(**{name: getattr(loaded, name) for name in Settings.model_fields})
+
+
+def describe_validation_error(exc: pydantic.ValidationError) -> str:
+    """Render a settings validation error as lines that name the variable, the rule and the value."""
+    lines = []
+    for error in exc.errors():
+        location = error["loc"][0] if error["loc"] else ""
+        variable = f"{ENV_PREFIX}{str(location).upper()}" if location else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting"
+        received = error.get("input")
+        shown = f" (got {received!r})" if received is not None and not isinstance(received, dict) else ""
+        lines.append(f"{variable}: {message}{shown}")
+    return "invalid settings:\n  " + "\n  ".join(lines)

@@ -1,0 +1,1 @@
+"""The web layer: ActivityPub routes, discovery, HTML pages and the JSON API."""
