@@ -65,7 +65,7 @@ def verify_digest(header: str, body: bytes) -> None:
     seen: list[str] = []
     found = False
     for entry in header.split(","):
-        name, sep, value = entry.strip().partition("=")
+        name, sep, value = (part.strip() for part in entry.partition("="))
         if not sep or not name:
             raise DigestMismatchError(f"Digest entry {entry.strip()!r} is not algorithm=value")
         seen.append(name)
@@ -73,13 +73,11 @@ def verify_digest(header: str, body: bytes) -> None:
             continue
         found = True
         try:
-            given = base64.b64decode(value.strip(), validate=True)
+            given = base64.b64decode(value, validate=True)
         except binascii.Error as exc:
-            raise DigestMismatchError(f"Digest SHA-256 value {value.strip()!r} is not base64") from exc
+            raise DigestMismatchError(f"Digest SHA-256 value {value!r} is not base64") from exc
         if not hmac.compare_digest(given, expected):
-            raise DigestMismatchError(
-                f"Digest SHA-256 mismatch: computed {_b64(expected)}, given {value.strip()}"
-            )
+            raise DigestMismatchError(f"Digest SHA-256 mismatch: computed {_b64(expected)}, given {value}")
     if not found:
         raise DigestMismatchError(f"Digest header has no SHA-256 entry (got {', '.join(seen)})")
 

@@ -151,12 +151,21 @@ def same_origin(a: str, b: str) -> bool:
     return origin(a) == origin(b)
 
 
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class DomainList:
     """A set of normalised domains matched by suffix on label boundaries (blocklist or allowlist).
 
     ``example.com`` in the list matches ``example.com`` and ``social.example.com`` but neither
-    ``badexample.com`` nor ``example.com.evil``. Build it with :meth:`of`, which normalises each entry.
+    ``badexample.com`` nor ``example.com.evil``; IP literals match only themselves. Build it with
+    :meth:`of`, which normalises each entry.
     """
 
     domains: frozenset[str]
@@ -171,8 +180,14 @@ class DomainList:
         candidate = normalize_host(host)
         if candidate.startswith("["):
             return candidate in self.domains
+        if candidate in self.domains:
+            return True
         labels = candidate.split(".")
-        return any(".".join(labels[index:]) in self.domains for index in range(len(labels)))
+        for index in range(1, len(labels)):
+            suffix = ".".join(labels[index:])
+            if suffix in self.domains and not _is_ipv4(suffix):
+                return True
+        return False
 
     def __contains__(self, host: object) -> bool:
         return isinstance(host, str) and self.matches(host)

@@ -70,7 +70,9 @@ def _not_allowed_cause(error: BaseException) -> ContextNotAllowedError | None:
 def _expand(
     document: Any, loader: DocumentLoader | None, on_dropped: Callable[[str | None], None] | None
 ) -> list[Any]:
-    options = {"documentLoader": loader if loader is not None else make_document_loader()}
+    # No base IRI: relative IRIs stay relative instead of being resolved against pyld's placeholder
+    # base (http://example.org/base/), so that an undefined @type is still visible in the output.
+    options = {"documentLoader": loader if loader is not None else make_document_loader(), "base": None}
     try:
         if on_dropped is None:
             expanded = jsonld.expand(document, options)
@@ -90,7 +92,8 @@ def expand(document: Any, loader: DocumentLoader | None = None) -> list[Any]:
     """Expand a JSON-LD document with the bundled contexts only and return pyld's expanded form.
 
     Pass a loader from :func:`make_document_loader` to reuse it across calls; without one, a new loader
-    is made. Raises :class:`ContextNotAllowedError` for a context URL we do not ship and
+    is made. Relative IRIs are left relative (no base IRI is assumed). Raises
+    :class:`ContextNotAllowedError` for a context URL we do not ship and
     :class:`~federation.errors.JsonLdError` for any other processing error.
     """
     return _expand(document, loader, None)

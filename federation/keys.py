@@ -10,7 +10,7 @@ test lowers it explicitly for the 1024-bit draft-cavage vectors).
 from __future__ import annotations
 
 from typing import NamedTuple, TypeAlias
-from urllib.parse import urldefrag
+from urllib.parse import urlsplit
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -208,13 +208,11 @@ def parse_key_id(key_id: str) -> tuple[str, str | None]:
     >>> parse_key_id("https://a.example/users/x/main-key")
     ('https://a.example/users/x/main-key', None)
     """
-    lowered = key_id.lower()
-    if not (lowered.startswith("https://") or lowered.startswith("http://")) or any(
-        char.isspace() for char in key_id
-    ):
+    parts = urlsplit(key_id)
+    if parts.scheme.lower() not in ("https", "http") or not parts.netloc or any(c.isspace() for c in key_id):
         raise KeyFormatError(f"keyId must be an absolute http(s) URL, got {key_id!r}")
-    document, fragment = urldefrag(key_id)
-    if "#" not in key_id:
+    document, hash_mark, fragment = key_id.partition("#")
+    if not hash_mark:
         return document, None
     if not fragment:
         raise KeyFormatError(f"keyId {key_id!r} has an empty fragment")

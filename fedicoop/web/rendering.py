@@ -15,6 +15,7 @@ in French.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, Undefined, UndefinedError
 from markupsafe import Markup
 
 from fedicoop.domain.french import (
@@ -58,8 +59,39 @@ _GONE_SENTENCES = {
 }
 _SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
-_DURATION_UNITS = (("an", "ans"), ("mois", "mois"), ("semaine", "semaines"), ("jour", "jours"))
-_DURATION_UNITS += (("heure", "heures"), ("minute", "minutes"))
+_DURATION_UNITS = (
+    ("an", "ans"),
+    ("mois", "mois"),
+    ("semaine", "semaines"),
+    ("jour", "jours"),
+    ("heure", "heures"),
+    ("minute", "minutes"),
+)
+
+
+def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a filter or a global so that an undefined argument (a missing required key) is an error.
+
+    Templates read optional keys with ``.get()``; an ``Undefined`` reaching a helper therefore always
+    means a required key is missing, and converting it to text raises ``UndefinedError`` with jinja2's
+    own message naming the key.
+    """
+
+    @functools.wraps(function)
+    def strict(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, Undefined):
+                str(value)  # StrictUndefined raises UndefinedError here
+        return function(*args, **kwargs)
+
+    return strict
+
+
+def _required(document: Document, key: str) -> Any:
+    """Return ``document[key]``, raising ``UndefinedError`` (as the templates do) when it is missing."""
+    if key not in document:
+        raise UndefinedError(f"{document.get('type', 'document')!s} has no {key!r}: it is required here")
+    return document[key]
 
 
 def _label(labels: Mapping[str, str], fallback: str) -> Callable[[Any], str]:
@@ -116,7 +148,7 @@ def _host(url: Any) -> str:
 
 def _handle(actor: Document) -> str:
     """Return the fediverse handle ``@username@host`` of an actor, from ``preferredUsername`` and its id."""
-    return f"@{actor['preferredUsername']}@{_host(actor['id'])}"
+    return f"@{_required(actor, 'preferredUsername')}@{_host(_required(actor, 'id'))}"
 
 
 def _content_of(document: Document) -> str:
@@ -396,7 +428,7 @@ def _fields(attachments: Any) -> list[dict[str, str]]:
 
 
 def _links(attachments: Any) -> list[dict[str, str]]:
-    """Return the ``Link`` entries of an ``attachment`` value with a safe ``href``, as ``{"name", "href"}``."""
+    """Return the ``Link`` entries of an ``attachment`` with a safe ``href``, as ``{"name", "href"}``."""
     links = []
     for item in _as_list(attachments):
         if isinstance(item, Mapping) and item.get("type") == "Link":
@@ -425,14 +457,14 @@ def _event_flags(event: Document) -> list[tuple[str, str]]:
 
 def _slots_url(offer: Document) -> str:
     """Return the URL of a repair offer's slot collection: its ``slots`` link, else ``{id}/slots``."""
-    return _link(offer.get("slots")) or f"{offer['id']}/slots"
+    return _link(offer.get("slots")) or f"{_required(offer, 'id')}/slots"
 
 
 def _slots_by_day(slots: Sequence[Document]) -> list[tuple[str, list[Document]]]:
     """Group slot Intents by their Paris day, keeping their order: ``[(day label, slots), …]``."""
     days: list[tuple[str, list[Document]]] = []
     for slot in slots:
-        label = _fr_date(slot["hasBeginning"])
+        label = _fr_date(_required(slot, "hasBeginning"))
         if not days or days[-1][0] != label:
             days.append((label, []))
         days[-1][1].append(slot)
@@ -492,17 +524,17 @@ class PageRenderer:
             "ref": _ref,
             "safe_html": _safe_html,
         }
-        self._environment.filters.update(filters)
-        self._environment.tests["paused"] = _is_paused
-        self._environment.globals.update(
-            site_name=self.site_name,
-            base_url=self.base_url,
-            content_of=_content_of,
-            event_flags=_event_flags,
-            gone_sentence=_label(_GONE_SENTENCES, "Ce contenu a été supprimé"),
-            slots_url=_slots_url,
-            when=_when,
-        )
+        functions: dict[str, Callable[..., Any]] = {
+            "content_of": _content_of,
+            "event_flags": _event_flags,
+            "gone_sentence": _label(_GONE_SENTENCES, "Ce contenu a été supprimé"),
+            "slots_url": _slots_url,
+            "when": _when,
+        }
+        self._environment.filters.update({name: _strict(f) for name, f in filters.items()})
+        self._environment.globals.update({name: _strict(f) for name, f in functions.items()})
+        self._environment.globals.update(site_name=self.site_name, base_url=self.base_url)
+        self._environment.tests["paused"] = _strict(_is_paused)
 
     def _render(self, template: str, **context: Any) -> str:
         return self._environment.get_template(template).render(**context)
@@ -520,7 +552,7 @@ class PageRenderer:
         (``{"actors": int, "listings": int, "events": int}``), all optional but the name. Listings and
         events are shown with their author when it is among ``actors``.
         """
-        authors = {actor["id"]: actor for actor in actors}
+        authors = {_required(actor, "id"): actor for actor in actors}
         return self._render(
             "home.html",
             node=node,

@@ -104,7 +104,8 @@ def test_sanitize_html__removes_hrefs_outside_http_https_mailto(href: str) -> No
 
 
 @pytest.mark.parametrize(
-    "href", ["https://velo-fives.example/x?a=1&amp;b=2", "http://ancien.example/", "mailto:contact@fives.example"]
+    "href",
+    ["https://velo-fives.example/x?a=1&amp;b=2", "http://ancien.example/", "mailto:contact@fives.example"],
 )
 def test_sanitize_html__keeps_http_https_and_mailto_hrefs(href: str) -> None:
     output = sanitize_html(f'<a href="{href}">lien</a>')

@@ -120,7 +120,9 @@ def test_parse_activity__accept_of_a_booking_has_the_agreement() -> None:
 
 def test_parse_activity__undo_of_an_offer_and_of_a_like() -> None:
     offer = load_example("booking-offer")
-    undo_offer = parse_activity({"id": "https://a.example/u/1", "type": "Undo", "actor": offer["actor"], "object": offer})
+    undo_offer = parse_activity(
+        {"id": "https://a.example/u/1", "type": "Undo", "actor": offer["actor"], "object": offer}
+    )
     undo_like = parse_activity(
         {
             "id": "https://a.example/u/2",
@@ -158,14 +160,18 @@ def test_parse_activity__join_then_ignore() -> None:
         }
     )
     assert isinstance(join, Join)
-    ignore = Ignore(id="https://velo-fives.example/activities/1", actor="https://velo-fives.example/actor", object=join.id)
+    ignore = Ignore(
+        id="https://velo-fives.example/activities/1", actor="https://velo-fives.example/actor", object=join.id
+    )
     assert ignore.to_wire()["object"] == "https://mobilizon.example/join/1"
 
 
 def test_parse_activity__unknown_type_is_an_error() -> None:
     assert "Like" not in ACTIVITY_TYPES
     with pytest.raises(ValidationError):
-        parse_activity({"id": "https://a.example/l/1", "type": "Like", "actor": "https://a.example/a", "object": "x"})
+        parse_activity(
+            {"id": "https://a.example/l/1", "type": "Like", "actor": "https://a.example/a", "object": "x"}
+        )
 
 
 def test_parse_activity__required_fields() -> None:

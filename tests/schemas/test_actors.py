@@ -38,7 +38,9 @@ def test_actor__organization_example_fields() -> None:
     assert actor.type == "Organization"
     assert actor.preferred_username == "atelier-fives"
     assert actor.shared_inbox_or_inbox() == "https://velo-fives.example/inbox"
-    assert [key.id for key in actor.public_keys()] == ["https://velo-fives.example/actors/atelier-fives#main-key"]
+    assert [key.id for key in actor.public_keys()] == [
+        "https://velo-fives.example/actors/atelier-fives#main-key"
+    ]
     assert actor.attachment is not None
     assert [type(field) for field in actor.attachment] == [PropertyValue, PropertyValue, Link]
 

@@ -105,7 +105,10 @@ def test_iri__length_bound() -> None:
 def test_wire_model__snake_case_in_python_camel_case_on_the_wire() -> None:
     model = Addressed(attributed_to="https://a.example/actors/a")
     assert model.to_wire() == {"attributedTo": "https://a.example/actors/a"}
-    assert Addressed.model_validate({"attributed_to": "https://a.example/b"}).attributed_to == "https://a.example/b"
+    assert (
+        Addressed.model_validate({"attributed_to": "https://a.example/b"}).attributed_to
+        == "https://a.example/b"
+    )
 
 
 def test_wire_model__extra_fields_kept_and_served() -> None:
@@ -136,7 +139,7 @@ def test_utc_datetime__served_with_z_to_the_second() -> None:
 
 def test_utc_datetime__naive_refused() -> None:
     with pytest.raises(ValidationError, match="timezone"):
-        Timed(published=datetime(2025, 10, 2, 9, 15))  # noqa: DTZ001
+        Timed(published=datetime(2025, 10, 2, 9, 15))
     with pytest.raises(ValidationError, match="timezone"):
         Timed.model_validate({"published": "2025-10-02T09:15:00"})
 
@@ -174,7 +177,7 @@ def test_decimal_string__refused_forms(value: Any) -> None:
 
 @given(st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
 def test_decimal_string__every_small_decimal_round_trips(value: Decimal) -> None:
-    text = Amount(value=value).value
+    text = Amount.model_validate({"value": value}).value
     assert is_decimal_string(text)
     assert Decimal(text) == value
 

@@ -55,7 +55,10 @@ def test_category_slug__round_trip_and_unknown() -> None:
 
 
 def test_categories__starter_taxonomy() -> None:
-    kinds = {kind: [c.slug for c in CATEGORIES.values() if c.kind == kind] for kind in ("object", "service", "repair")}
+    kinds = {
+        kind: [c.slug for c in CATEGORIES.values() if c.kind == kind]
+        for kind in ("object", "service", "repair")
+    }
     assert kinds["object"] == [
         "velos-accessoires",
         "travaux-outillage",

@@ -1,4 +1,4 @@
-"""Golden examples: every JSON example of wire-format.md parses, serialises back exactly, and is well shaped."""
+"""Golden examples: each JSON example of wire-format.md parses, serialises back exactly, is well shaped."""
 
 from __future__ import annotations
 

@@ -31,7 +31,9 @@ def _depth(value: Any) -> int:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
     max_leaves=40,
 )
 
@@ -88,7 +90,11 @@ def test_limits__wire_format_section_12() -> None:
     assert (limits.PREFERRED_USERNAME_MAX, limits.REMOTE_PREFERRED_USERNAME_MAX) == (64, 255)
     assert (limits.NAME_MAX, limits.SUMMARY_MAX, limits.CONTENT_MAX) == (500, 5000, 100_000)
     assert (limits.RECIPIENTS_MAX, limits.TAG_MAX, limits.ATTACHMENT_MAX) == (500, 50, 20)
-    assert (limits.ORDERED_ITEMS_MAX, limits.NUMERICAL_VALUE_MAX, limits.REMOTE_ACTOR_FIELDS_MAX) == (500, 20, 50)
+    assert (limits.ORDERED_ITEMS_MAX, limits.NUMERICAL_VALUE_MAX, limits.REMOTE_ACTOR_FIELDS_MAX) == (
+        500,
+        20,
+        50,
+    )
     assert limits.INBOX_BODY_MAX == limits.AS_DOCUMENT_MAX == 1_048_576
     assert limits.DISCOVERY_DOCUMENT_MAX == 65_536
     assert (limits.REDIRECTS_MAX, limits.COLLECTION_PAGES_MAX) == (3, 10)
