@@ -178,10 +178,10 @@ class DomainList:
     def matches(self, host: str) -> bool:
         """Tell whether ``host`` (normalised here) is a listed domain or a subdomain of one."""
         candidate = normalize_host(host)
-        if candidate.startswith("["):
-            return candidate in self.domains
         if candidate in self.domains:
             return True
+        if candidate.startswith("[") or _is_ipv4(candidate):
+            return False
         labels = candidate.split(".")
         for index in range(1, len(labels)):
             suffix = ".".join(labels[index:])

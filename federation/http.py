@@ -111,13 +111,13 @@ MAX_DISCOVERY_BYTES = 64 * 1024
 ACTIVITY_JSON = "application/activity+json"
 """The media type we serve and POST (wire-format §1)."""
 
-ACCEPT_ACTIVITY = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+ACCEPT_ACTIVITY = (
+    'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+)
 """The default ``Accept`` of our client, used by signed GETs (wire-format §10.6)."""
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """``await resolve(host, port)``: the IP addresses a host name resolves to, in preference order."""
-
-_CHUNK = 65536
 
 
 def make_user_agent(version: str, base_url: str) -> str:
@@ -413,7 +413,7 @@ async def _read_bounded(response: Response, limit: int) -> bytes:
         raise ResponseTooLargeError(f"{response.url} declares {int(declared)} bytes; the cap is {limit}")
     chunks: list[bytes] = []
     received = 0
-    async for chunk in response.aiter_bytes(_CHUNK):
+    async for chunk in response.aiter_bytes():
         received += len(chunk)
         if received > limit:
             raise ResponseTooLargeError(f"{response.url} sent more than {limit} bytes")

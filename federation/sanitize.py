@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from html.parser import HTMLParser
+from types import MappingProxyType
 
 import nh3
 
@@ -48,13 +50,15 @@ DROPPED_WITH_CONTENT: frozenset[str] = frozenset(
 )
 """Tags removed together with everything inside them."""
 
-ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {"a": frozenset({"href"})}
+ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType({"a": frozenset({"href"})})
 """Attributes copied from the input; ``rel`` is forced and ``class`` is filtered, see the module doc."""
 
-ALLOWED_CLASSES: dict[str, frozenset[str]] = {
-    "a": frozenset({"mention", "hashtag", "u-url", "h-card", "invisible", "ellipsis"}),
-    "span": frozenset({"h-card", "p-nickname", "invisible", "ellipsis"}),
-}
+ALLOWED_CLASSES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "a": frozenset({"mention", "hashtag", "u-url", "h-card", "invisible", "ellipsis"}),
+        "span": frozenset({"h-card", "p-nickname", "invisible", "ellipsis"}),
+    }
+)
 """The ``class`` values kept on ``a`` and ``span``: what Mastodon and our own content emit."""
 
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})

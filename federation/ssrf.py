@@ -35,8 +35,8 @@ def _v4_reason(address: ipaddress.IPv4Address) -> str | None:
         (address.is_loopback, "loopback"),
         (address.is_link_local, "link-local"),
         (address.is_multicast, "multicast"),
-        (address.is_private, "private"),
         (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
     )
     for failed, reason in checks:
         if failed:
@@ -79,8 +79,8 @@ def refusal_reason(address: IPAddress | str) -> str | None:
         (address.is_link_local, "link-local"),
         (address.is_multicast, "multicast"),
         (address.is_site_local, "site-local"),
-        (address.is_private, "private"),
         (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
     )
     for failed, reason in checks:
         if failed:

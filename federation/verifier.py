@@ -205,4 +205,3 @@ class SignatureChecker:
             )
 
         return await self._with_refetch(key_id, verify)
-

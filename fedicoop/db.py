@@ -36,14 +36,24 @@ def is_postgres(url: str) -> bool:
     return normalise_database_url(url).startswith("postgres://")
 
 
+def connection_name(database_url: str) -> str:
+    """The tortoise connection name for a URL: one per SQL dialect.
+
+    tortoise caches compiled statements per connection name (``EXECUTOR_CACHE``), so a SQLite node and a
+    PostgreSQL node in one process (the test suite runs both) must not share a name.
+    """
+    return "postgres" if is_postgres(database_url) else "sqlite"
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The tortoise configuration dictionary for one database URL."""
+    name = connection_name(database_url)
     return {
-        "connections": {"default": normalise_database_url(database_url)},
+        "connections": {name: normalise_database_url(database_url)},
         "apps": {
             APP_LABEL: {
                 "models": list(MODEL_MODULES),
-                "default_connection": "default",
+                "default_connection": name,
                 "migrations": MIGRATIONS_MODULE,
             }
         },

@@ -16,7 +16,15 @@ from fedicoop.services.actors import create_actor
 from fedicoop.services.availability import refresh_next_slot, set_availability
 from fedicoop.services.events import create_event
 from fedicoop.services.listings import create_listing
-from schemas.api import ActorCreate, AvailabilityInput, EventCreate, ListingCreate, PlaceInput
+from schemas.api import (
+    ActorCreate,
+    AvailabilityInput,
+    EventCreate,
+    Exchange,
+    ListingCreate,
+    OrganizationKind,
+    PlaceInput,
+)
 
 NOTICE = "Données de démonstration : ce compte n'existe pas."
 
@@ -69,7 +77,7 @@ async def seed_demo(node: Node) -> bool:
     await create_actor(
         ActorCreate(
             username="partage-lille",
-            kind="cooperative",
+            kind=OrganizationKind.COOPERATIVE,
             name="Partage Lille (démo)",
             summary=f"{NOTICE}\n\nCoopérative d'échange de biens et de services de la métropole lilloise.",
             location=LILLE_BLURRED.model_copy(update={"radius": None, "name": "Partage Lille (démo)"}),
@@ -79,7 +87,7 @@ async def seed_demo(node: Node) -> bool:
     await create_actor(
         ActorCreate(
             username="atelier-fives",
-            kind="workshop",
+            kind=OrganizationKind.WORKSHOP,
             name="Atelier vélo de Fives (démo)",
             summary=f"{NOTICE}\n\nAtelier coopératif de réparation de vélos : sur rendez-vous et en autoréparation.",
             location=FIVES,
@@ -90,7 +98,7 @@ async def seed_demo(node: Node) -> bool:
         ListingCreate(
             actor="partage-lille",
             kind="object",
-            exchange="loan",
+            exchange=Exchange.LOAN,
             title="Prêt : perceuse-visseuse 18 V",
             description="Sans fil, deux batteries et un coffret d'embouts.",
             category="travaux-outillage",
@@ -102,7 +110,7 @@ async def seed_demo(node: Node) -> bool:
         ListingCreate(
             actor="partage-lille",
             kind="object",
-            exchange="gift",
+            exchange=Exchange.GIFT,
             title="Don : vélo enfant 16 pouces",
             description="Petit vélo bleu, pneus neufs, pour 4 à 6 ans.",
             category="velos-accessoires",
@@ -120,7 +128,7 @@ async def seed_demo(node: Node) -> bool:
             actor="partage-lille",
             kind="object",
             purpose="request",
-            exchange="loan",
+            exchange=Exchange.LOAN,
             title="Recherche : remorque vélo pour enfant",
             description="À emprunter pour un week-end.",
             category="velos-accessoires",

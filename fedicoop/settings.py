@@ -184,7 +184,8 @@ def load_settings(
 
     clean = {key: value for key, value in overrides.items() if value is not None}
     try:
-        loaded = _Loaded(_env_file=env_file if env_file is not None and env_file.is_file() else None, **clean)
+        dotenv = env_file if env_file is not None and env_file.is_file() else None
+        loaded = _Loaded(_env_file=dotenv, **clean)  # type: ignore[call-arg]
     except pydantic.ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
     return Settings.model_construct(**{name: getattr(loaded, name) for name in Settings.model_fields})

@@ -57,7 +57,7 @@ def _object_tag(value: Any) -> str:
     if isinstance(value, str):
         return REF_TAG
     if isinstance(value, BaseModel):
-        return next((tag for model, tag in _MODEL_TAGS if type(value) is model), OTHER_TAG)
+        return next((tag for model, tag in _MODEL_TAGS if isinstance(value, model)), OTHER_TAG)
     kind = type_of(value)
     if kind == "Note":
         return _LISTING_TAG if isinstance(value, Mapping) and "purpose" in value else OTHER_TAG

@@ -16,8 +16,10 @@ from pydantic import Field, Tag
 
 from schemas.base import IRI, OTHER_TAG, REF_TAG, ASModel, ASObject, OneOrMany, UtcDateTime, discriminator
 from schemas.limits import (
+    FIELD_VALUE_MAX,
     LOCAL_USERNAME_PATTERN,
     NAME_MAX,
+    PUBLIC_KEY_PEM_MAX,
     REMOTE_ACTOR_FIELDS_MAX,
     REMOTE_PREFERRED_USERNAME_MAX,
     RESERVED_USERNAMES,
@@ -63,7 +65,7 @@ class PublicKey(ASModel):
 
     id: IRI
     owner: IRI
-    public_key_pem: str = Field(max_length=16_384)
+    public_key_pem: str = Field(max_length=PUBLIC_KEY_PEM_MAX)
 
 
 class Endpoints(ASModel):
@@ -77,7 +79,7 @@ class PropertyValue(ASModel):
 
     type: Literal["PropertyValue"] = "PropertyValue"
     name: str = Field(max_length=NAME_MAX)
-    value: str = Field(max_length=NAME_MAX * 4)
+    value: str = Field(max_length=FIELD_VALUE_MAX)
 
 
 class OpeningHoursSpecification(ASModel):

@@ -22,7 +22,7 @@ from schemas.base import (
     WallDateTime,
 )
 from schemas.collections import Collection
-from schemas.limits import ATTACHMENT_MAX, CONTENT_MAX, IRI_MAX, NAME_MAX, SUMMARY_MAX, TAG_MAX
+from schemas.limits import ATTACHMENT_MAX, CODE_MAX, CONTENT_MAX, IRI_MAX, NAME_MAX, SUMMARY_MAX, TAG_MAX
 from schemas.media import AttachmentItem, TagItem, UrlValue
 from schemas.places import Location
 
@@ -83,17 +83,17 @@ class Event(ASModel):
     updated: UtcDateTime | None = None
     start_time: WallDateTime
     end_time: WallDateTime | None = None
-    timezone: str | None = Field(default=None, max_length=64)
-    category: str | None = Field(default=None, max_length=64)
-    join_mode: str | None = Field(default=None, max_length=64)
+    timezone: str | None = Field(default=None, max_length=CODE_MAX)
+    category: str | None = Field(default=None, max_length=CODE_MAX)
+    join_mode: str | None = Field(default=None, max_length=CODE_MAX)
     external_participation_url: ParticipationUrl | None = None
     maximum_attendee_capacity: Annotated[int, Field(ge=0)] | None = None
     remaining_attendee_capacity: Annotated[int, Field(ge=0)] | None = None
     status: EventStatus | None = None
-    event_status: str | None = Field(default=None, max_length=64)
+    event_status: str | None = Field(default=None, max_length=CODE_MAX)
     is_online: bool | None = None
     anonymous_participation_enabled: bool | None = None
-    in_language: str | None = Field(default=None, max_length=35)
+    in_language: str | None = Field(default=None, max_length=CODE_MAX)
     to: Recipients | None = None
     cc: Recipients | None = None
     tag: Annotated[OneOrMany[TagItem], Field(max_length=TAG_MAX)] | None = None

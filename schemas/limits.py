@@ -27,6 +27,10 @@ TAG_MAX: Final = 50  # entries in `tag`
 ATTACHMENT_MAX: Final = 20  # entries in `attachment` (objects other than actors)
 ORDERED_ITEMS_MAX: Final = 500  # entries in `orderedItems` of one fetched page
 NUMERICAL_VALUE_MAX: Final = 20  # characters in a decimal string (hasNumericalValue, money value)
+FIELD_VALUE_MAX: Final = 2048  # characters in a PropertyValue `value` (HTML)
+PUBLIC_KEY_PEM_MAX: Final = 16_384  # characters in a `publicKeyPem`
+CODE_MAX: Final = 64  # characters in a code-like string (action, hasUnit, category, timezone, postal code…)
+LOAN_DURATION_MAX: Final = 200  # characters in `loanDuration` (ISO 8601 or the lender's words)
 REMOTE_ACTOR_FIELDS_MAX: Final = 50  # entries in a remote actor's `attachment`
 
 # --- wire-format §12, §13: sizes, redirects, walks ------------------------------------------------------

@@ -22,7 +22,7 @@ from schemas.base import (
     WallDateTime,
 )
 from schemas.context import Kind
-from schemas.limits import ATTACHMENT_MAX, CONTENT_MAX, TAG_MAX, TITLE_MAX
+from schemas.limits import ATTACHMENT_MAX, CODE_MAX, CONTENT_MAX, LOAN_DURATION_MAX, TAG_MAX, TITLE_MAX
 from schemas.media import AttachmentItem, TagItem, UrlValue
 from schemas.places import Location
 
@@ -40,7 +40,7 @@ EURO_RESOURCE = "https://www.wikidata.org/wiki/Q4916"
 class Quantity(ASModel):
     """An OM2 measure: ``hasUnit`` (``one``, ``hour``…) and ``hasNumericalValue`` as a decimal string."""
 
-    has_unit: str = Field(max_length=64)
+    has_unit: str = Field(max_length=CODE_MAX)
     has_numerical_value: DecimalString
 
 
@@ -61,7 +61,7 @@ class Intent(ASModel):
 
     type: Literal["Intent"] = "Intent"
     id: IRI | None = None
-    action: str = Field(max_length=64)
+    action: str = Field(max_length=CODE_MAX)
     resource_conforms_to: IRI | None = None
     resource_classified_as: OneOrMany[IRI] | None = None
     resource_quantity: Quantity | None = None
@@ -100,6 +100,6 @@ class Note(ASModel):
     reciprocal: Intent | None = None
     unit_based: bool | None = None
     deposit: MonetaryAmount | None = None
-    loan_duration: str | None = Field(default=None, max_length=200)
+    loan_duration: str | None = Field(default=None, max_length=LOAN_DURATION_MAX)
     slots: IRI | None = None
     next_slot: WallDateTime | None = None

@@ -25,12 +25,16 @@ class Link(ASModel):
     rel: OneOrMany[str] | None = None
 
 
+UrlValue = IRI | Link | list[IRI | Link]
+"""A ``url`` value: an IRI, a ``Link``, or a list of them (PeerTube and others send lists)."""
+
+
 class Image(ASModel):
-    """An ``Image``: its ``url``, ``mediaType`` and, for listing photos, the alt text in ``name``."""
+    """An ``Image``: ``url`` (an IRI on what we serve), ``mediaType``, the alt text of a photo in ``name``."""
 
     type: Literal["Image"] = "Image"
     media_type: str | None = None
-    url: IRI
+    url: UrlValue
     name: str | None = Field(default=None, max_length=NAME_MAX)
 
 
@@ -40,7 +44,7 @@ class Document(ASModel):
     type: Literal["Document"] = "Document"
     name: str | None = Field(default=None, max_length=NAME_MAX)
     media_type: str | None = None
-    url: IRI
+    url: UrlValue
 
 
 class Hashtag(ASModel):
@@ -66,6 +70,3 @@ AttachmentItem = Annotated[
     discriminator({"Image": "Image", "Document": "Document", "Link": "Link"}),
 ]
 """One entry of an object's ``attachment``: an :class:`Image`, :class:`Document` or :class:`Link`, or else."""
-
-UrlValue = IRI | Link | list[IRI | Link]
-"""A ``url`` value: an IRI, a ``Link``, or a list of them (PeerTube and others send lists)."""

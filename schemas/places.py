@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from schemas.base import IRI, ASModel
-from schemas.limits import NAME_MAX
+from schemas.limits import CODE_MAX, NAME_MAX
 
 Latitude = Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
 """WGS 84 latitude in degrees, a float."""
@@ -37,7 +37,7 @@ class PostalAddress(ASModel):
 
     type: Literal["PostalAddress"] = "PostalAddress"
     street_address: str | None = Field(default=None, max_length=NAME_MAX)
-    postal_code: str | None = Field(default=None, max_length=32)
+    postal_code: str | None = Field(default=None, max_length=CODE_MAX)
     address_locality: str | None = Field(default=None, max_length=NAME_MAX)
     address_region: str | None = Field(default=None, max_length=NAME_MAX)
     address_country: str | None = Field(default=None, max_length=NAME_MAX)

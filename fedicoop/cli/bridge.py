@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pydantic
@@ -59,9 +60,11 @@ def validate(model: type[pydantic.BaseModel], data: dict[str, Any]) -> Any:
 def read_json_argument(source: str) -> dict[str, Any]:
     """Read a JSON object from a file path or ``-`` (stdin); exit 2 when it is not one."""
     try:
-        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
         raise fail(f"cannot read {source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise fail(f"{source}: not UTF-8 text") from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -32,7 +32,9 @@ from fedicoop.services import listings as listing_service
 from fedicoop.web.views import listing_view
 from schemas.api import ListingCreate, ListingOut, ListingUpdate
 
-listing_app = typer.Typer(help="Offers and requests of objects and services, and repair offers.", no_args_is_help=True)
+listing_app = typer.Typer(
+    help="Offers and requests of objects and services, and repair offers.", no_args_is_help=True
+)
 
 ListingId = Annotated[str, typer.Argument(help="The listing's UUID or full URL.")]
 Title = Annotated[str | None, typer.Option("--title", help="Short title (at most 120 characters).")]
@@ -72,12 +74,16 @@ def listing_create(
     actor: Annotated[str | None, typer.Option("--actor", help="Username of the publishing actor.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="object, service or repair.")] = None,
     purpose: Annotated[str | None, typer.Option("--purpose", help="offer (default) or request.")] = None,
-    exchange: Annotated[str | None, typer.Option("--exchange", help="Objects: gift, loan, sale, swap.")] = None,
+    exchange: Annotated[
+        str | None, typer.Option("--exchange", help="Objects: gift, loan, sale, swap.")
+    ] = None,
     title: Title = None,
     description: Description = None,
     category: Category = None,
     price: Price = None,
-    unit_based: Annotated[bool | None, typer.Option("--unit-based/--flat-price", help="Price per hour.")] = None,
+    unit_based: Annotated[
+        bool | None, typer.Option("--unit-based/--flat-price", help="Price per hour.")
+    ] = None,
     deposit: Deposit = None,
     loan_duration: LoanDuration = None,
     quantity: Quantity = None,

@@ -99,7 +99,9 @@ def parse_hours(values: Sequence[str]) -> list[dict[str, str]]:
     for value in values:
         match = _HOURS.match(value.lower())
         if match is None:
-            raise fail(f"invalid input: hours: expected 'DAY HH:MM-HH:MM' such as 'tuesday 14:00-19:00', got {value!r}")
+            raise fail(
+                f"invalid input: hours: expected 'DAY HH:MM-HH:MM' (tuesday 14:00-19:00), got {value!r}"
+            )
         day, opens, closes = match.groups()
         ranges.append({"day": day, "opens": opens.zfill(5), "closes": closes.zfill(5)})
     return ranges
@@ -159,7 +161,8 @@ def _print_availability(out: AvailabilityOut, as_json: bool) -> None:
     typer.echo(f"repair offer: {out.repair_offer or '-'}")
     typer.echo("next slots:")
     print_table(
-        ["START", "END", "AVAILABLE"], [[stamp(s.start), stamp(s.end), str(s.available)] for s in out.next_slots]
+        ["START", "END", "AVAILABLE"],
+        [[stamp(s.start), stamp(s.end), str(s.available)] for s in out.next_slots],
     )
 
 

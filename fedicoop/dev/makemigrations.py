@@ -24,6 +24,8 @@ async def pending_changes(database_url: str) -> list[object]:
     with context:
         try:
             await context.init(config=config)
+            if context.apps is None:
+                raise RuntimeError("tortoise did not initialise the apps")
             detector = MigrationAutodetector(context.apps, config["apps"])
             return list(await detector.changes())
         finally:

@@ -6,11 +6,12 @@ import hashlib
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedicoop.errors import GoneError, NotFoundError, ValidationError
+from fedicoop.errors import GoneError, NotFoundError
 from fedicoop.models.activities import Activity
 from fedicoop.models.actors import Actor
 from fedicoop.models.events import Event
@@ -45,7 +46,8 @@ def page_number(request: Request) -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
-        raise ValidationError(f"page must be a whole number from 1 to 10000, got {raw!r}", field="page")
+        # 400, not the 422 of ValidationError: a bad query string is a malformed request (wire-format §4.5)
+        raise HTTPException(400, f"page must be a whole number from 1 to 10000, got {raw!r}")
     return int(raw)
 
 
@@ -95,14 +97,9 @@ async def application_actor(request: Request) -> Response:
 
 async def _outbox_items(node: Node, actor: Actor) -> list[Activity]:
     actor_id = node.documents.actors.actor_id(actor)
-    live = {
-        node.urls.listing(row)
-        for row in await Listing.filter(actor=actor, deleted_at=None).values_list("id", flat=True)
-    }
-    live |= {
-        node.urls.event(row)
-        for row in await Event.filter(actor=actor, deleted_at=None).values_list("id", flat=True)
-    }
+    listings = await Listing.filter(actor=actor, deleted_at=None).only("id")
+    events = await Event.filter(actor=actor, deleted_at=None).only("id")
+    live = {node.urls.listing(row.id) for row in listings} | {node.urls.event(row.id) for row in events}
     creates = await Activity.filter(actor_iri=actor_id, type="Create", public=True).order_by(
         "-published", "-id"
     )

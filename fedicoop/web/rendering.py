@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, Undefined, UndefinedError
 from markupsafe import Markup
 
+from federation.sanitize import html_to_text, sanitize_html, text_to_html
 from fedicoop.domain.french import (
     DAY_NAMES,
     MONTH_NAMES,
@@ -39,7 +40,6 @@ from fedicoop.domain.french import (
     paris_zone,
     to_paris,
 )
-from federation.sanitize import html_to_text, sanitize_html, text_to_html
 from schemas.context import CATEGORIES, category_slug
 
 __all__ = ["PageRenderer"]
@@ -70,12 +70,8 @@ _DURATION_UNITS = (
 
 
 def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a filter or a global so that an undefined argument (a missing required key) is an error.
-
-    Templates read optional keys with ``.get()``; an ``Undefined`` reaching a helper therefore always
-    means a required key is missing, and converting it to text raises ``UndefinedError`` with jinja2's
-    own message naming the key.
-    """
+    """Wrap a filter or global so that an ``Undefined`` argument raises: templates read optional keys with
+    ``.get()``, so an ``Undefined`` reaching a helper always means a required key is missing."""
 
     @functools.wraps(function)
     def strict(*args: Any, **kwargs: Any) -> Any:
@@ -111,11 +107,8 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _link(value: Any, mailto: bool = False) -> str | None:
-    """Return the URL of a string, a Link/Image/Document object or a list of them, if it is safe.
-
-    Only absolute ``http`` and ``https`` URLs (and ``mailto:`` when ``mailto`` is true) are returned, so
-    the value can go into an ``href`` or ``src``; anything else gives ``None``.
-    """
+    """Return the URL of a string, a Link/Image object or a list of them if it is an absolute ``http(s)``
+    URL (or ``mailto:`` when ``mailto`` is true), safe for an ``href`` or a ``src``; otherwise None."""
     for item in _as_list(value):
         if isinstance(item, Mapping):
             item = item.get("href", item.get("url"))
@@ -165,11 +158,8 @@ def _content_of(document: Document) -> str:
 
 
 def _safe_html(value: Any, drop_lead: str | None = None) -> Markup:
-    """Sanitise an HTML string and mark it safe; ``drop_lead`` removes a leading ``<p><strong>`` title.
-
-    A listing's ``content`` starts with its title in bold (wire-format §5); the page already shows the
-    title as its heading, so the repeat is dropped when it matches exactly.
-    """
+    """Sanitise an HTML string and mark it safe; ``drop_lead`` removes the leading ``<p><strong>title``
+    paragraph a listing's ``content`` starts with (wire-format §5), since the page heading shows it."""
     if not isinstance(value, str):
         return Markup("")
     clean = sanitize_html(value)
@@ -216,7 +206,7 @@ def _fr_date(value: Any) -> str:
     try:
         return _long_date(date.fromisoformat(value)) if isinstance(value, str) else ""
     except ValueError:
-        return value
+        return str(value)
 
 
 def _fr_time(value: Any) -> str:
@@ -255,7 +245,7 @@ def _wall_clock(value: Any) -> str:
     try:
         return format_hour(time.fromisoformat(value)) if isinstance(value, str) else ""
     except ValueError:
-        return value
+        return str(value)
 
 
 def _day_indexes(value: Any) -> list[int]:
@@ -385,10 +375,8 @@ def _address(place: Any) -> str:
 
 
 def _images(attachments: Any) -> list[dict[str, str]]:
-    """Return the displayable images of an ``attachment`` value: ``{"src", "alt"}`` with a safe URL.
-
-    Mobilizon names an event banner "Banner", which is no alt text: such images get an empty ``alt``.
-    """
+    """Return the images of an ``attachment`` value as ``{"src", "alt"}`` with a safe URL; a Mobilizon
+    banner's name "Banner" is no alt text, so it gets an empty ``alt``."""
     images = []
     for item in _as_list(attachments):
         if not isinstance(item, Mapping) or item.get("type") not in ("Image", "Document"):
@@ -413,10 +401,7 @@ def _hashtags(tags: Any) -> list[dict[str, str | None]]:
 
 
 def _fields(attachments: Any) -> list[dict[str, str]]:
-    """Return the ``PropertyValue`` entries of an actor's ``attachment`` as ``{"name", "value"}``.
-
-    The value is HTML as Mastodon reads it: render it with ``safe_html``.
-    """
+    """Return the ``PropertyValue`` entries of an ``attachment`` as ``{"name", "value"}`` (value: HTML)."""
     return [
         {"name": item["name"], "value": item["value"]}
         for item in _as_list(attachments)
@@ -472,14 +457,11 @@ def _slots_by_day(slots: Sequence[Document]) -> list[tuple[str, list[Document]]]
 
 
 class PageRenderer:
-    """Renders the HTML pages of a node from ActivityStreams documents (plain dicts).
-
-    Built once by the application with the node's display name and public base URL, it owns its jinja2
-    ``Environment`` (templates of the ``fedicoop`` package, autoescape on, ``StrictUndefined``) and exposes
-    one method per page, each returning a complete HTML5 document as a string. Documents missing a
-    required key (an id, a title, a name, a start time…) raise ``jinja2.UndefinedError``; optional keys
-    may be absent.
-    """
+    """Renders the HTML pages of a node from its ActivityStreams documents (plain dicts): built once by
+    the application with the node's display name and public base URL, it owns its jinja2 ``Environment``
+    (the ``fedicoop`` package templates, autoescape on, ``StrictUndefined``) and has one method per page,
+    each returning a complete HTML5 document; a document missing a required key (an id, a title, a name,
+    a start time…) raises ``jinja2.UndefinedError``, optional keys may be absent."""
 
     def __init__(self, site_name: str, base_url: str) -> None:
         if not site_name.strip():
@@ -502,7 +484,6 @@ class PageRenderer:
             "category_label": _category_label,
             "duration": _duration,
             "fr_date": _fr_date,
-            "fr_datetime": _fr_datetime,
             "fields": _fields,
             "fr_time": _fr_time,
             "handle": _handle,
@@ -521,7 +502,6 @@ class PageRenderer:
             "plain": _plain,
             "price": _price,
             "purpose_label": _label(_PURPOSE_LABELS, "Annonce"),
-            "ref": _ref,
             "safe_html": _safe_html,
         }
         functions: dict[str, Callable[..., Any]] = {
@@ -546,12 +526,9 @@ class PageRenderer:
         listings: Sequence[Document],
         events: Sequence[Document],
     ) -> str:
-        """Render the home page of the node: its name and description, counts, actors, listings, events.
-
-        ``node`` holds ``name`` (required), ``description`` (plain text), ``base_url`` and ``counts``
-        (``{"actors": int, "listings": int, "events": int}``), all optional but the name. Listings and
-        events are shown with their author when it is among ``actors``.
-        """
+        """Render the node's home page: ``node`` holds ``name`` (required), ``description`` (plain text),
+        ``base_url`` and ``counts`` (``{"actors", "listings", "events"}`` → int), then the actors, listings
+        and events, each listing and event shown with its author when that author is among ``actors``."""
         authors = {_required(actor, "id"): actor for actor in actors}
         return self._render(
             "home.html",
@@ -581,23 +558,14 @@ class PageRenderer:
         page: int,
         has_next: bool,
     ) -> str:
-        """Render page ``page`` (from 1) of the free slots of a repair ``offer``.
-
-        ``slots`` are the slot ``Intent``s of that page (the ``orderedItems`` of the collection page), in
-        chronological order; ``has_next`` tells whether a next page exists.
-        """
+        """Render page ``page`` (from 1) of the free slots of a repair ``offer``: ``slots`` are the slot
+        ``Intent``s of that page (the ``orderedItems`` of the collection page) in chronological order, and
+        ``has_next`` tells whether a next page exists."""
         if page < 1:
             raise ValueError(f"PageRenderer.slots: page must be 1 or more, got {page}")
-        collection = _slots_url(offer)
-        return self._render(
-            "slots.html",
-            offer=offer,
-            actor=actor,
-            days=_slots_by_day(slots),
-            page=page,
-            has_next=has_next,
-            collection=collection,
-        )
+        days = _slots_by_day(slots)
+        context = {"offer": offer, "actor": actor, "page": page, "has_next": has_next}
+        return self._render("slots.html", days=days, collection=_slots_url(offer), **context)
 
     def gone(self, tombstone: Document) -> str:
         """Render the "supprimé" page of a deleted object from its ``Tombstone``."""

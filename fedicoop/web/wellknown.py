@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,7 +12,7 @@ from starlette.routing import Route
 from federation.errors import HostError
 from federation.hosts import normalize_authority
 from fedicoop import __version__
-from fedicoop.errors import NotFoundError, ValidationError
+from fedicoop.errors import NotFoundError
 from fedicoop.models.actors import Actor
 from fedicoop.models.events import Event
 from fedicoop.models.listings import Listing
@@ -50,24 +51,23 @@ def _same_host(node: Node, authority: str) -> bool:
 
 
 def username_for_resource(node: Node, resource: str) -> str:
-    """The local username a WebFinger ``resource`` names; 400 if malformed, 404 if foreign or unknown."""
+    """The local username a WebFinger ``resource`` names; 400 if malformed, 404 if foreign or unknown.
+
+    Malformed resources raise a 400 ``HTTPException`` (RFC 7033), not ``ValidationError`` (422).
+    """
     if not resource or len(resource) > 2048:
-        raise ValidationError(
-            "the resource parameter is required (acct:user@host or an actor URL)", field="resource"
-        )
+        raise HTTPException(400, "the resource parameter is required (acct:user@host or an actor URL)")
     if resource.lower().startswith("acct:"):
         user, at, host = resource[5:].lstrip("@").rpartition("@")
         if not at or not user or not host or "/" in host:
-            raise ValidationError(
-                f"malformed acct resource {resource!r}: expected acct:user@host", field="resource"
-            )
+            raise HTTPException(400, f"malformed acct resource {resource!r}: expected acct:user@host")
         if not _same_host(node, host):
             raise NotFoundError(f"{host!r} is not this node's host")
         return user.lower()
     parts = urlsplit(resource)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationError(
-            f"unsupported resource {resource!r}: expected acct:user@host or an http(s) URL", field="resource"
+        raise HTTPException(
+            400, f"unsupported resource {resource!r}: expected acct:user@host or an http(s) URL"
         )
     if not _same_host(node, parts.netloc):
         raise NotFoundError(f"{parts.netloc!r} is not this node's host")

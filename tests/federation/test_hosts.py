@@ -21,7 +21,9 @@ from federation.hosts import (
 )
 
 LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=20)
-DOMAIN = st.lists(LABEL, min_size=1, max_size=4).map(".".join).filter(lambda d: not d.replace(".", "").isdigit())
+DOMAIN = (
+    st.lists(LABEL, min_size=1, max_size=4).map(".".join).filter(lambda d: not d.replace(".", "").isdigit())
+)
 
 
 def test_hosts__doctests() -> None:
@@ -52,8 +54,21 @@ def test_normalize_host__forms(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "a..b", ".a", "-bad.example", "ex_ample.com", "exa mple.com", "evil.com/x", "[::g]", "[1.2.3.4]",
-     "a" * 64 + ".com", ("a" * 60 + ".") * 5 + "com", "xn--zz.com"],
+    [
+        "",
+        "   ",
+        "a..b",
+        ".a",
+        "-bad.example",
+        "ex_ample.com",
+        "exa mple.com",
+        "evil.com/x",
+        "[::g]",
+        "[1.2.3.4]",
+        "a" * 64 + ".com",
+        ("a" * 60 + ".") * 5 + "com",
+        "xn--zz.com",
+    ],
 )
 def test_normalize_host__garbage(raw: str) -> None:
     with pytest.raises(HostError):
@@ -91,7 +106,9 @@ def test_split_authority__forms(raw: str, expected: tuple[str, int | None]) -> N
     assert split_authority(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["example.com:", "example.com:x", "example.com:70000", "[::1", "[::1]x", "a:1:2"])
+@pytest.mark.parametrize(
+    "raw", ["example.com:", "example.com:x", "example.com:70000", "[::1", "[::1]x", "a:1:2"]
+)
 def test_split_authority__garbage(raw: str) -> None:
     with pytest.raises(HostError):
         split_authority(raw)
@@ -119,7 +136,9 @@ def test_origin__forms(url: str, expected: str) -> None:
     assert origin(url) == expected
 
 
-@pytest.mark.parametrize("url", ["ftp://a.example/", "/relative", "https:///nohost", "https://a.example:bad/", "mailto:x"])
+@pytest.mark.parametrize(
+    "url", ["ftp://a.example/", "/relative", "https:///nohost", "https://a.example:bad/", "mailto:x"]
+)
 def test_origin__refusals(url: str) -> None:
     with pytest.raises(HostError):
         origin(url)

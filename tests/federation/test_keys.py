@@ -94,7 +94,9 @@ def test_load_public_key_pem__lowered_minimum_accepts_cavage_key(cavage_vectors:
     assert key.key_size == 1024
 
 
-@pytest.mark.parametrize("text", ["", "not a key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"])
+@pytest.mark.parametrize(
+    "text", ["", "not a key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"]
+)
 def test_load_public_key_pem__garbage(text: str) -> None:
     with pytest.raises(KeyFormatError):
         load_public_key_pem(text)
@@ -162,7 +164,9 @@ def test_multibase__rsa_pub_multicodec(mastodon_vectors: dict[str, Any]) -> None
 def test_multibase__rsa_pub_too_weak(cavage_vectors: dict[str, Any]) -> None:
     key = load_public_key_pem(cavage_vectors["public_key_pem"], min_rsa_bits=1024)
     assert isinstance(key, rsa.RSAPublicKey)
-    value = "z" + _b58encode(b"\x85\x24" + key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1))
+    value = "z" + _b58encode(
+        b"\x85\x24" + key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    )
     with pytest.raises(KeyFormatError, match="1024 bits"):
         load_public_key_multibase(value)
     assert isinstance(load_public_key_multibase(value, min_rsa_bits=1024), rsa.RSAPublicKey)
@@ -196,7 +200,9 @@ def test_parse_key_id__forms(key_id: str, expected: tuple[str, str | None]) -> N
     assert parse_key_id(key_id) == expected
 
 
-@pytest.mark.parametrize("key_id", ["", "Test", "acct:x@a.example", "https://a.example/x#", "https://a.example/ x"])
+@pytest.mark.parametrize(
+    "key_id", ["", "Test", "acct:x@a.example", "https://a.example/x#", "https://a.example/ x"]
+)
 def test_parse_key_id__refusals(key_id: str) -> None:
     with pytest.raises(KeyFormatError):
         parse_key_id(key_id)

@@ -217,3 +217,26 @@ def test_offer__built_for_a_booking_has_no_shape_violation() -> None:
     assert isinstance(offer, Offer)
     assert shape_violations(offer.to_wire()) == []
     assert json_differences(load_example("booking-offer"), offer.to_wire()) == []
+
+
+@pytest.mark.parametrize("name", ["offer-loan", "event", "actor-organization"])
+def test_create__built_with_a_model_instance_serialises_it(name: str) -> None:
+    document = load_example(name)
+    models: dict[str, type[Note] | type[Event] | type[Actor]] = {
+        "offer-loan": Note,
+        "event": Event,
+        "actor-organization": Actor,
+    }
+    model = models[name].model_validate(document)
+    create = Create(id=document["id"] + "#create", actor="https://velo-fives.example/actor", object=model)
+    assert json_differences(document, create.to_wire()["object"]) == []
+
+
+def test_create__built_with_a_tombstone_instance() -> None:
+    tombstone = Tombstone(id="https://a.example/notes/1", former_type="Note")
+    update = Update(id="https://a.example/u/1", actor="https://a.example/actors/a", object=tombstone)
+    assert update.to_wire()["object"] == {
+        "type": "Tombstone",
+        "id": "https://a.example/notes/1",
+        "formerType": "Note",
+    }

@@ -29,3 +29,11 @@ def test_attachment_item__routes_by_type() -> None:
 def test_link__rel_one_or_many() -> None:
     link = Link.model_validate({"type": "Link", "href": "https://a.example/", "rel": "payment"})
     assert link.rel == ["payment"]
+
+
+def test_image__url_as_link_tolerated() -> None:
+    image = Image.model_validate(
+        {"type": "Image", "url": {"type": "Link", "href": "https://a.example/i.png"}}
+    )
+    assert isinstance(image.url, Link)
+    assert image.to_wire()["url"] == {"type": "Link", "href": "https://a.example/i.png"}

@@ -106,7 +106,9 @@ async def test_actor_document__organization_shape(client: httpx.AsyncClient, see
     assert isinstance(actor["location"]["latitude"], float)  # type: ignore[index]
 
 
-async def test_application_actor__type_application_named_relay(client: httpx.AsyncClient, seeded: Seeded) -> None:
+async def test_application_actor__type_application_named_relay(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
     actor = await get_json(client, BASE + "/actor")
     assert actor["type"] == "Application"
     assert actor["preferredUsername"] == "relay"
@@ -193,7 +195,9 @@ async def test_slots_document__root_and_first_page(client: httpx.AsyncClient, se
 
 
 @pytest.mark.parametrize("suffix", ["", "?page=1"])
-async def test_slots_document__etag_and_not_modified(client: httpx.AsyncClient, seeded: Seeded, suffix: str) -> None:
+async def test_slots_document__etag_and_not_modified(
+    client: httpx.AsyncClient, seeded: Seeded, suffix: str
+) -> None:
     path = path_of(seeded.slots + suffix)
     first = await client.get(path, headers={"Accept": AS_JSON})
     assert first.status_code == 200
@@ -244,7 +248,9 @@ async def test_following__root_and_page(client: httpx.AsyncClient, seeded: Seede
 # --- deletion and errors ------------------------------------------------------------------------
 
 
-async def test_listing_document__withdrawn_answers_410_tombstone(client: httpx.AsyncClient, seeded: Seeded) -> None:
+async def test_listing_document__withdrawn_answers_410_tombstone(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
     deleted = await client.delete(f"/api/v1/listings/{_uuid_of(seeded.loan_offer)}")
     assert deleted.status_code == 204
     response = await client.get(path_of(seeded.loan_offer), headers={"Accept": AS_JSON})
@@ -262,7 +268,9 @@ async def test_listing_document__withdrawn_answers_410_tombstone(client: httpx.A
     assert "supprim" in page.text
 
 
-async def test_event_document__deleted_answers_410_tombstone(client: httpx.AsyncClient, seeded: Seeded) -> None:
+async def test_event_document__deleted_answers_410_tombstone(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
     deleted = await client.delete(f"/api/v1/events/{_uuid_of(seeded.event)}")
     assert deleted.status_code == 204
     response = await client.get(path_of(seeded.event), headers={"Accept": AS_JSON})
@@ -289,7 +297,9 @@ async def test_event_document__deleted_answers_410_tombstone(client: httpx.Async
         "/actors/nobody/outbox",
     ],
 )
-async def test_activitypub_get__unknown_ids_answer_404(client: httpx.AsyncClient, seeded: Seeded, path: str) -> None:
+async def test_activitypub_get__unknown_ids_answer_404(
+    client: httpx.AsyncClient, seeded: Seeded, path: str
+) -> None:
     response = await client.get(path, headers={"Accept": AS_JSON})
     assert response.status_code == 404, response.text
 
@@ -300,7 +310,9 @@ async def test_slots_document__not_a_repair_offer_404(client: httpx.AsyncClient,
 
 
 @pytest.mark.parametrize("page", ["0", "abc", "-1", "1.5", "10001", ""])
-async def test_page_number__bad_values_answer_400(client: httpx.AsyncClient, seeded: Seeded, page: str) -> None:
+async def test_page_number__bad_values_answer_400(
+    client: httpx.AsyncClient, seeded: Seeded, page: str
+) -> None:
     for url in (seeded.slots, seeded.workshop + "/outbox", seeded.workshop + "/following"):
         response = await client.get(path_of(url) + f"?page={page}", headers={"Accept": AS_JSON})
         assert response.status_code == 400, (url, page, response.status_code)
@@ -323,7 +335,9 @@ def _html_urls(seeded: Seeded) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("accept", ["text/html", BROWSER_ACCEPT])
-async def test_activitypub_get__browsers_get_html(client: httpx.AsyncClient, seeded: Seeded, accept: str) -> None:
+async def test_activitypub_get__browsers_get_html(
+    client: httpx.AsyncClient, seeded: Seeded, accept: str
+) -> None:
     for url, title in _html_urls(seeded):
         response = await client.get(path_of(url), headers={"Accept": accept})
         assert response.status_code == 200, (url, response.text)
@@ -351,7 +365,9 @@ async def test_home__lists_actors_listings_and_events(client: httpx.AsyncClient,
     assert "<script" not in text.lower()
 
 
-async def test_profile_page__shows_profile_listings_and_events(client: httpx.AsyncClient, seeded: Seeded) -> None:
+async def test_profile_page__shows_profile_listings_and_events(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
     response = await client.get("/@atelier-fives", headers={"Accept": "text/html"})
     assert response.status_code == 200
     text = response.text
@@ -362,7 +378,9 @@ async def test_profile_page__shows_profile_listings_and_events(client: httpx.Asy
     assert "Prêt : perceuse-visseuse 18 V" not in text  # that is partage-lille's
 
 
-async def test_profile_page__activity_clients_get_the_actor(client: httpx.AsyncClient, seeded: Seeded) -> None:
+async def test_profile_page__activity_clients_get_the_actor(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
     document = await get_json(client, BASE + "/@atelier-fives")
     assert document["id"] == seeded.workshop
 

@@ -808,6 +808,18 @@ def test_listing__does_not_repeat_the_title_at_the_top_of_the_description(render
     assert page.all("strong") == []
 
 
+def test_listing__drops_the_leading_title_even_with_special_characters(renderer: PageRenderer) -> None:
+    note = offer()
+    note["title"] = 'Vélos & <remorques> "cargo"'
+    note["content"] = '<p><strong>Vélos &amp; &lt;remorques&gt; "cargo"</strong></p><p>Deux remorques.</p>'
+
+    page = Page(renderer.listing(note, partage_lille()))
+
+    assert page.h1_texts == ['Vélos & <remorques> "cargo"']
+    assert page.all("strong") == []
+    assert "Deux remorques." in page.text
+
+
 def test_listing__renders_the_request_and_its_period(renderer: PageRenderer) -> None:
     page = Page(renderer.listing(request(), partage_lille()))
 
@@ -817,6 +829,7 @@ def test_listing__renders_the_request_and_its_period(renderer: PageRenderer) -> 
     assert "Catégorie Vélos & accessoires" in page.text
     assert "Période souhaitée du samedi 25 octobre 2025 à 9h au dimanche 26 octobre 2025 à 19h" in page.text
     assert "Voir l'annonce d'origine" not in page.text  # its url is its own id
+    assert "Gratuit" not in page.text and "Contrepartie" not in page.text
 
 
 def test_listing__renders_the_repair_offer_with_its_next_slot(renderer: PageRenderer) -> None:
