@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas import limits
 from schemas.context import CATEGORIES
@@ -20,6 +20,7 @@ from schemas.context import CATEGORIES
 USERNAME_PATTERN = r"^[a-z0-9_-]{1,64}$"
 RESERVED_USERNAMES = frozenset({"relay", "actor", "admin", "inbox", "outbox", "api", "well-known"})
 _TAG_PATTERN = re.compile(r"^[^\W_][\w]*$")
+_DECIMAL_PATTERN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def _check_http_url(value: str) -> str:
@@ -29,6 +30,8 @@ def _check_http_url(value: str) -> str:
 
 
 def _check_decimal(value: str) -> str:
+    if not _DECIMAL_PATTERN.fullmatch(value):
+        raise ValueError(f"must be a decimal number written with a point such as '30.00', got {value!r}")
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -65,6 +68,16 @@ class StrictModel(BaseModel):
     """Base of every API model: unknown fields are refused, strings are stripped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: object) -> object:
+        """PostgreSQL text cannot hold U+0000: refuse it here rather than fail at the database."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain the NUL character (U+0000)")
+        if isinstance(value, list) and any(isinstance(item, str) and "\x00" in item for item in value):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
 
 
 class OrganizationKind(StrEnum):

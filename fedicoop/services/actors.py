@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
@@ -16,7 +17,7 @@ from fedicoop.models.events import Event
 from fedicoop.models.listings import Listing
 from fedicoop.models.states import ActorKind, ListingState
 from fedicoop.services.places import store_place
-from schemas.api import ActorCreate, ActorUpdate
+from schemas.api import USERNAME_PATTERN, ActorCreate, ActorUpdate
 
 APPLICATION_USERNAME = "relay"
 
@@ -98,6 +99,8 @@ def _guess_image_type(url: str | None) -> str | None:
 
 async def get_actor(username: str, *, include_application: bool = False) -> Actor:
     """The live local actor named ``username``; NotFoundError otherwise."""
+    if not re.fullmatch(USERNAME_PATTERN, username.lower()):  # no such name, and no NUL for PostgreSQL
+        raise NotFoundError(f"no actor named {username!r} on this node")
     actor = await Actor.get_or_none(username=username.lower(), deleted_at=None).prefetch_related("location")
     if actor is None or (actor.kind == ActorKind.APPLICATION and not include_application):
         raise NotFoundError(f"no actor named {username!r} on this node")

@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedicoop.documents.listings import listing_tags
+from fedicoop.documents.text import hashtag_name
 from fedicoop.domain.slots import Slot
 from fedicoop.models.actors import Actor
 from fedicoop.models.events import Event
@@ -51,7 +53,9 @@ async def home(request: Request) -> Response:
     info = {
         "name": node.settings.display_name,
         "base_url": node.settings.base_url,
-        "description": "Nœud fedicoop : offres, demandes, réparation de vélos et événements de ses coopératives.",
+        "description": (
+            "Nœud fedicoop : offres, demandes, réparation de vélos et événements de ses coopératives."
+        ),
         "counts": {"actors": len(actors), "listings": len(listings), "events": len(events)},
     }
     return html_response(_renderer(request).home(info, actors, listings, events))
@@ -101,4 +105,30 @@ def render_gone(request: Request, tombstone: dict[str, Any]) -> str:
     return _renderer(request).gone(tombstone)
 
 
-ROUTES = [Route("/", home, methods=["GET", "HEAD"])]
+TAG_SCAN_LIMIT = 500
+
+
+async def tag_page(request: Request) -> Response:
+    """``/tags/{tag}``: the live listings and upcoming events carrying a hashtag (the links in content)."""
+    node = _node(request)
+    wanted = request.path_params["tag"].lower()
+    listings = [
+        node.documents.listing(row)
+        for row in await list_listings(limit=TAG_SCAN_LIMIT)
+        if wanted in {tag.lower() for tag in listing_tags(row)}
+    ]
+    events = [
+        node.documents.event(row)
+        for row in await list_events(upcoming_after=node.clock(), limit=TAG_SCAN_LIMIT)
+        if wanted in {hashtag_name(tag).lower() for tag in row.tags}
+    ]
+    info = {
+        "name": f"#{wanted}",
+        "base_url": node.settings.base_url,
+        "description": f"Annonces et événements de {node.settings.display_name} avec le mot-clé #{wanted}.",
+        "counts": {"actors": 0, "listings": len(listings), "events": len(events)},
+    }
+    return html_response(_renderer(request).home(info, [], listings, events))
+
+
+ROUTES = [Route("/", home, methods=["GET", "HEAD"]), Route("/tags/{tag}", tag_page, methods=["GET", "HEAD"])]

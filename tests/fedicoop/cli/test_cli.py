@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tortoise.backends.base import executor
 from typer.testing import CliRunner, Result
 
 from fedicoop.cli import resources
@@ -70,12 +69,7 @@ LOAN = [
 
 @pytest.fixture
 def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Invoke the ``fedicoop`` app (resource groups registered) on the test's database, in ``tmp_path``.
-
-    tortoise caches each table's INSERT statement per connection name, not per dialect: the SQLite
-    statement of an earlier test would be sent to PostgreSQL, so the cache is emptied first.
-    """
-    monkeypatch.setattr(executor, "EXECUTOR_CACHE", {})
+    """Invoke the ``fedicoop`` app (resource groups registered) on the test's database, in ``tmp_path``."""
     monkeypatch.chdir(tmp_path)
     resources.register(app)
     runner = CliRunner()

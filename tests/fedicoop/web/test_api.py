@@ -410,6 +410,24 @@ BAD_LISTINGS: list[tuple[str, dict[str, Any], int, str, str | None, tuple[str, .
         ("only a workshop", "cooperative"),
     ),
     ("second-repair-offer", REPAIR, 409, "conflict", None, ("already has a repair offer",)),
+    ("nul-in-title", {**LOAN, "title": "Remorque\x00"}, 422, "invalid", "title", ("title", "NUL")),
+    (
+        "nul-in-place",
+        {**REQUEST, "location": {**FIVES, "locality": "\x00"}},
+        422,
+        "invalid",
+        "location.locality",
+        ("location.locality", "NUL"),
+    ),
+    (
+        "exponent-price",
+        {**LOAN, "exchange": "sale", "deposit": None, "loan_duration": None, "price": "1e999999999"},
+        422,
+        "invalid",
+        "price",
+        ("price", "decimal number written with a point"),
+    ),
+    ("negative-deposit", {**LOAN, "deposit": "-30"}, 422, "invalid", "deposit", ("deposit", "'-30'")),
 ]
 
 
@@ -624,6 +642,9 @@ async def test_api_listings__bad_ids_and_withdrawn_listings(client: httpx.AsyncC
     _assert_error(await client.get(f"{API}/listings?kind=spaceship"), 422, "invalid", "kind")
     _assert_error(await client.get(f"{API}/listings?limit=0"), 422, "invalid", "limit")
     _assert_error(await client.get(f"{API}/listings?actor=nobody"), 404, "not_found", "'nobody'")
+    _assert_error(await client.get(f"{API}/listings?actor=a%00b"), 404, "not_found", "no actor named")
+    _assert_error(await client.get(f"{API}/actors/a%00b"), 404, "not_found", "no actor named")
+    _assert_error(await client.get(f"{API}/availability/A%20B"), 404, "not_found", "no actor named")
 
     cleared = await client.patch(loan["api_url"], json={"title": None})
     _assert_error(cleared, 422, "invalid", "title cannot be removed")
@@ -642,7 +663,11 @@ async def test_api_listings__bad_ids_and_withdrawn_listings(client: httpx.AsyncC
 # --- 4. arbitrary listings -------------------------------------------------------------------------
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
     ),
