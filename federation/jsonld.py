@@ -117,7 +117,7 @@ def _blank_terms(expanded: Any) -> set[str]:
                 for kind in types:
                     if isinstance(kind, str) and kind.startswith(_BLANK_PREFIX):
                         found.add(kind.removeprefix(_BLANK_PREFIX))
-                    elif isinstance(kind, str) and ":" not in kind:
+                    elif isinstance(kind, str) and ":" not in kind and not kind.startswith("@"):
                         found.add(kind)
             if isinstance(value, dict | list):
                 stack.append(value)

@@ -31,8 +31,10 @@ def listing_tags(listing: Listing) -> list[str]:
     """The listing's hashtags (1 to 4): its own, else one for its kind and one for its commune."""
     if listing.tags:
         return [hashtag_name(tag) for tag in listing.tags][:4]
-    tags = ["Recherche"] if listing.purpose == Purpose.REQUEST else []
-    tags.append(_DEFAULT_TAG[(listing.kind, listing.action)])
+    if listing.purpose == Purpose.REQUEST:
+        tags = ["Recherche"]
+    else:
+        tags = [_DEFAULT_TAG[(listing.kind, listing.action)]]
     location = listing.location
     if location is not None and (location.locality or location.name):
         tags.append(hashtag_name(location.locality or location.name))

@@ -116,7 +116,10 @@ async def outbox(request: Request) -> Response:
     if page is None:
         return activity_response(node.documents.collection_root(collection_id, len(items)))
     start = (page - 1) * OUTBOX_PAGE_SIZE
-    chunk = [row.document for row in items[start : start + OUTBOX_PAGE_SIZE]]
+    chunk = [
+        {key: value for key, value in row.document.items() if key != "@context"}
+        for row in items[start : start + OUTBOX_PAGE_SIZE]
+    ]
     from schemas.context import fedicoop_context
 
     document = node.documents.collection_page(

@@ -187,3 +187,8 @@ def test_check_terms__context_copy_not_required_to_be_fresh() -> None:
     context = fedicoop_context()
     check_terms({"@context": context, "type": "Note", "title": "x"})
     assert context == fedicoop_context()
+
+
+def test_check_terms__json_literal_type_is_not_a_term() -> None:
+    context = [AS_CONTEXT, {"data": {"@id": "https://a.example/ns#data", "@type": "@json"}}]
+    check_terms({"@context": context, "type": "Note", "data": {"anything": [1, 2]}})
