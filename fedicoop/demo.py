@@ -89,7 +89,10 @@ async def seed_demo(node: Node) -> bool:
             username="atelier-fives",
             kind=OrganizationKind.WORKSHOP,
             name="Atelier vélo de Fives (démo)",
-            summary=f"{NOTICE}\n\nAtelier coopératif de réparation de vélos : sur rendez-vous et en autoréparation.",
+            summary=(
+                f"{NOTICE}\n\nAtelier coopératif de réparation de vélos : "
+                "sur rendez-vous et en autoréparation."
+            ),
             location=FIVES,
         ),
         now,

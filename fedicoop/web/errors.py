@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fedicoop import errors as app_errors
 from federation import errors as fed_errors
+from fedicoop import errors as app_errors
 
 # Most specific first: the first class an exception is an instance of decides.
 ERROR_TABLE: tuple[tuple[type[Exception], int, str], ...] = (

@@ -12,7 +12,8 @@ from fedicoop.settings import load_settings
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("BASE_URL", "DATABASE_URL", "DATA_DIR", "INSECURE_PEERS", "DEMO", "NODE_NAME", "REGION_CODES"):
+    names = ("BASE_URL", "DATABASE_URL", "DATA_DIR", "INSECURE_PEERS", "DEMO", "NODE_NAME", "REGION_CODES")
+    for name in names:
         monkeypatch.delenv(f"FEDICOOP_{name}", raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -25,7 +26,9 @@ def test_load_settings__defaults_are_a_local_sqlite_node(tmp_path: Path) -> None
     assert settings.demo is True
 
 
-def test_load_settings__precedence_flag_env_dotenv_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_settings__precedence_flag_env_dotenv_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "fedicoop.toml").write_text('node_name = "from toml"\nbase_url = "https://toml.example"\n')
     (tmp_path / ".env").write_text("FEDICOOP_NODE_NAME=from dotenv\n")
     assert load_settings().node_name == "from dotenv"
@@ -55,7 +58,9 @@ def test_load_settings__invalid_value_names_the_variable(
         load_settings()
 
 
-def test_load_settings__http_public_host_allowed_only_with_insecure_peers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_settings__http_public_host_allowed_only_with_insecure_peers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("FEDICOOP_BASE_URL", "http://coop.example")
     monkeypatch.setenv("FEDICOOP_INSECURE_PEERS", "true")
     assert load_settings().base_url == "http://coop.example"
