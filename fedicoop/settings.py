@@ -34,13 +34,6 @@ class NodeRole(StrEnum):
     PORTAL = "portal"
 
 
-class LogFormat(StrEnum):
-    """How log lines are written: readable in a terminal, or one JSON object per line."""
-
-    CONSOLE = "console"
-    JSON = "json"
-
-
 def _is_loopback_host(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -78,7 +71,6 @@ class Settings(BaseSettings):
     role: NodeRole = Field(default=NodeRole.NODE, description="node or portal (NodeInfo metadata).")
     region_codes: list[str] = Field(default_factory=lambda: ["32"], description="INSEE region codes served.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
-    log_format: LogFormat = Field(default=LogFormat.CONSOLE, description="console or json.")
     next_slot_update_hours: int = Field(
         default=24, ge=1, le=24 * 7, description="Minimum hours between two nextSlot Updates of one offer."
     )
