@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from federation.errors import FederationError
 from fedicoop.clock import Clock, system_clock
 from fedicoop.db import open_database
 from fedicoop.errors import FedicoopError
@@ -103,8 +104,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
             Exception: _unexpected_error,
         },
     )
-    from federation.errors import FederationError
-
     app.add_exception_handler(FederationError, _fedicoop_error)
     app.state.node = node
     app.state.renderer = PageRenderer(site_name=settings.display_name, base_url=settings.base_url)

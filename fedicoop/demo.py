@@ -13,7 +13,7 @@ from fedicoop.models.actors import Actor
 from fedicoop.models.states import ActorKind
 from fedicoop.node import Node
 from fedicoop.services.actors import create_actor
-from fedicoop.services.availability import refresh_next_slot, set_availability
+from fedicoop.services.availability import set_availability
 from fedicoop.services.events import create_event
 from fedicoop.services.listings import create_listing
 from schemas.api import (
@@ -167,8 +167,6 @@ async def seed_demo(node: Node) -> bool:
         publisher,
         now,
     )
-    workshop = await Actor.get(username="atelier-fives")
-    await refresh_next_slot(workshop, publisher, now, force=True)
     local = to_paris(now)
     saturday = (local + timedelta(days=(5 - local.weekday()) % 7 or 7)).replace(
         hour=10, minute=0, second=0, microsecond=0

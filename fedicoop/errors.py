@@ -7,6 +7,7 @@ code::
     FedicoopError
     ├── SettingsError        a setting is missing or invalid (names the FEDICOOP_* variable)
     ├── ValidationError      input that breaks a rule (names the field and the rule)
+    │   └── BadRequestError  a malformed query or path parameter (400 rather than 422)
     ├── NotFoundError        the named actor, listing, event or token does not exist
     ├── GoneError            the object existed and was deleted (a Tombstone answers)
     ├── AuthenticationError  no or a bad bearer token
@@ -32,6 +33,10 @@ class ValidationError(FedicoopError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class BadRequestError(ValidationError):
+    """A query or path parameter that cannot be read at all (``?page=abc``, a malformed resource)."""
 
 
 class NotFoundError(FedicoopError):

@@ -6,6 +6,8 @@ import os
 import time
 import uuid
 
+from fedicoop.errors import ValidationError
+
 
 def uuid7(unix_ms: int | None = None, random_bytes: bytes | None = None) -> uuid.UUID:
     """Return a UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
@@ -27,3 +29,16 @@ def uuid7(unix_ms: int | None = None, random_bytes: bytes | None = None) -> uuid
     value &= ~(0x3 << 62)
     value |= 0x2 << 62
     return uuid.UUID(int=value)
+
+
+def parse_object_id(value: str, what: str) -> uuid.UUID:
+    """Parse the id of ``what`` ("a listing", "an event") given as a UUID or as its full URL.
+
+    >>> parse_object_id("https://coop.example/listings/0199d1f0-2b3c-7000-8000-000000000000", "a listing")
+    UUID('0199d1f0-2b3c-7000-8000-000000000000')
+    """
+    candidate = value.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return uuid.UUID(candidate)
+    except ValueError:
+        raise ValidationError(f"not {what} id: {value!r} (expected a UUID or URL)", field="id") from None

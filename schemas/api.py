@@ -8,46 +8,30 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas import limits
+from schemas.base import IRI, is_decimal_string
 from schemas.context import CATEGORIES
 
-USERNAME_PATTERN = r"^[a-z0-9_-]{1,64}$"
-RESERVED_USERNAMES = frozenset({"relay", "actor", "admin", "inbox", "outbox", "api", "well-known"})
 _TAG_PATTERN = re.compile(r"^[^\W_][\w]*$")
-_DECIMAL_PATTERN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-
-
-def _check_http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
-        raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
-    return value
 
 
 def _check_decimal(value: str) -> str:
-    if not _DECIMAL_PATTERN.fullmatch(value):
-        raise ValueError(f"must be a decimal number written with a point such as '30.00', got {value!r}")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
+    if not is_decimal_string(value):
         raise ValueError(
-            f"must be a decimal number written with a point such as '30.00', got {value!r}"
-        ) from None
-    if not number.is_finite() or number < 0:
-        raise ValueError(f"must be a non-negative decimal, got {value!r}")
-    if len(value) > limits.NUMERICAL_VALUE_MAX:
-        raise ValueError(f"at most {limits.NUMERICAL_VALUE_MAX} characters, got {len(value)}")
+            "must be a non-negative decimal number written with a point such as '30.00', "
+            f"at most {limits.NUMERICAL_VALUE_MAX} characters, got {value!r}"
+        )
     return value
 
 
 def _check_username(value: str) -> str:
-    if value in RESERVED_USERNAMES:
-        raise ValueError(f"{value!r} is reserved (reserved: {', '.join(sorted(RESERVED_USERNAMES))})")
+    if value in limits.RESERVED_USERNAMES:
+        raise ValueError(f"{value!r} is reserved (reserved: {', '.join(sorted(limits.RESERVED_USERNAMES))})")
     return value
 
 
@@ -58,9 +42,9 @@ def _check_tag(value: str) -> str:
     return bare
 
 
-HttpUrl = Annotated[str, Field(max_length=limits.IRI_MAX), AfterValidator(_check_http_url)]
+HttpUrl = IRI
 DecimalString = Annotated[str, AfterValidator(_check_decimal)]
-Username = Annotated[str, Field(pattern=USERNAME_PATTERN), AfterValidator(_check_username)]
+Username = Annotated[str, Field(pattern=limits.LOCAL_USERNAME_PATTERN), AfterValidator(_check_username)]
 Tag = Annotated[str, AfterValidator(_check_tag)]
 
 
@@ -352,7 +336,7 @@ class AvailabilityInput(StrictModel):
 class TokenCreate(StrictModel):
     """Name of a new API token."""
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
+    name: str = Field(min_length=1, max_length=limits.TOKEN_NAME_MAX, pattern=limits.TOKEN_NAME_PATTERN)
 
 
 class Created(BaseModel):

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from fedicoop.cli.bridge import print_json, run_with_database, validate
 from fedicoop.cli.resources import (
     AsJson,
-    CommuneCode,
-    DepartementCode,
     FromJson,
-    Lat,
-    Locality,
-    Lon,
-    PlaceName,
-    PostalCode,
-    RegionCode,
-    Street,
-    body_from,
-    place_options,
+    command_body,
     print_summary,
     print_table,
+    with_place_options,
 )
 from fedicoop.node import Node
 from fedicoop.services import actors as actor_service
@@ -37,7 +28,12 @@ Website = Annotated[str | None, typer.Option("--website", help="Website URL.")]
 IconUrl = Annotated[str | None, typer.Option("--icon-url", help="Avatar image URL.")]
 
 
+ACTOR_FIELDS = {name: name for name in ("username", "kind", "name", "summary", "website", "icon_url")}
+"""Command parameters that are API fields of the same name."""
+
+
 @actor_app.command("create")
+@with_place_options
 def actor_create(
     username: Annotated[str | None, typer.Argument(help="The new actor's username.")] = None,
     from_json: FromJson = None,
@@ -46,41 +42,10 @@ def actor_create(
     summary: Summary = None,
     website: Website = None,
     icon_url: IconUrl = None,
-    place_name: PlaceName = None,
-    lat: Lat = None,
-    lon: Lon = None,
-    street: Street = None,
-    postal_code: PostalCode = None,
-    locality: Locality = None,
-    commune_code: CommuneCode = None,
-    departement_code: DepartementCode = None,
-    region_code: RegionCode = None,
+    place: dict[str, Any] | None = None,
 ) -> None:
     """Create an Organization actor (with its key pair) and print its ActivityPub id."""
-    location = place_options(
-        name,
-        name=place_name,
-        lat=lat,
-        lon=lon,
-        street=street,
-        postal_code=postal_code,
-        locality=locality,
-        commune_code=commune_code,
-        departement_code=departement_code,
-        region_code=region_code,
-    )
-    body = body_from(
-        from_json,
-        {
-            "username": username,
-            "kind": kind,
-            "name": name,
-            "summary": summary,
-            "website": website,
-            "icon_url": icon_url,
-            "location": location,
-        },
-    )
+    body = command_body(from_json, locals(), ACTOR_FIELDS, place=place, place_default_name=name)
     data: ActorCreate = validate(ActorCreate, body)
 
     async def action(node: Node) -> str:
@@ -121,6 +86,7 @@ def actor_show(username: str, as_json: AsJson = False) -> None:
 
 
 @actor_app.command("update")
+@with_place_options
 def actor_update(
     username: str,
     from_json: FromJson = None,
@@ -128,40 +94,16 @@ def actor_update(
     summary: Summary = None,
     website: Website = None,
     icon_url: IconUrl = None,
-    place_name: PlaceName = None,
-    lat: Lat = None,
-    lon: Lon = None,
-    street: Street = None,
-    postal_code: PostalCode = None,
-    locality: Locality = None,
-    commune_code: CommuneCode = None,
-    departement_code: DepartementCode = None,
-    region_code: RegionCode = None,
+    place: dict[str, Any] | None = None,
     as_json: AsJson = False,
 ) -> None:
     """Change some of an actor's profile and publish the ``Update`` to its followers, as the API does."""
-    location = place_options(
-        name,
-        name=place_name,
-        lat=lat,
-        lon=lon,
-        street=street,
-        postal_code=postal_code,
-        locality=locality,
-        commune_code=commune_code,
-        departement_code=departement_code,
-        region_code=region_code,
-    )
-    body = body_from(
-        from_json,
-        {"name": name, "summary": summary, "website": website, "icon_url": icon_url, "location": location},
-    )
+    fields = {key: value for key, value in ACTOR_FIELDS.items() if key not in ("username", "kind")}
+    body = command_body(from_json, locals(), fields, place=place, place_default_name=name)
     data: ActorUpdate = validate(ActorUpdate, body)
 
     async def action(node: Node) -> ActorOut:
-        now = node.clock()
-        actor = await actor_service.update_actor(username, data, now)
-        await node.publisher.actor_updated(actor, now)
+        await actor_service.update_actor(username, data, node.publisher, node.clock())
         return actor_view(await actor_service.get_actor(username), node.urls)
 
     actor = run_with_database(action)

@@ -9,21 +9,12 @@ import typer
 from fedicoop.cli.bridge import print_json, run_with_database, validate
 from fedicoop.cli.resources import (
     AsJson,
-    CommuneCode,
-    DepartementCode,
     FromJson,
-    Lat,
-    Locality,
-    Lon,
-    PlaceName,
-    PostalCode,
-    RegionCode,
-    Street,
     Tags,
-    body_from,
-    place_options,
+    command_body,
     print_summary,
     print_table,
+    with_place_options,
 )
 from fedicoop.node import Node
 from fedicoop.services import events as event_service
@@ -45,34 +36,20 @@ Online = Annotated[bool | None, typer.Option("--online/--in-person", help="Wheth
 BannerUrl = Annotated[str | None, typer.Option("--banner-url", help="Banner image URL.")]
 
 
-def _options(
-    name: str | None,
-    description: str | None,
-    start: str | None,
-    end: str | None,
-    price: str | None,
-    registration_url: str | None,
-    capacity: int | None,
-    status: EventStatusInput | None,
-    online: bool | None,
-    banner_url: str | None,
-    tag: list[str] | None,
-    location: dict[str, Any] | None,
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "description": description,
-        "start_time": start,
-        "end_time": end,
-        "price_text": price,
-        "registration_url": registration_url,
-        "capacity": capacity,
-        "status": status.value if status is not None else None,
-        "is_online": online,
-        "banner_url": banner_url,
-        "tags": tag,
-        "location": location,
-    }
+EVENT_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "start": "start_time",
+    "end": "end_time",
+    "price": "price_text",
+    "registration_url": "registration_url",
+    "capacity": "capacity",
+    "status": "status",
+    "online": "is_online",
+    "banner_url": "banner_url",
+    "tag": "tags",
+}
+"""Command parameters and the API fields they set."""
 
 
 def _show(event: EventOut, as_json: bool, verb: str | None = None) -> None:
@@ -95,6 +72,7 @@ def _update(event_id: str, data: EventUpdate) -> EventOut:
 
 
 @event_app.command("create")
+@with_place_options
 def event_create(
     from_json: FromJson = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Username of the organiser.")] = None,
@@ -109,44 +87,13 @@ def event_create(
     online: Online = None,
     banner_url: BannerUrl = None,
     tag: Tags = None,
-    place_name: PlaceName = None,
-    lat: Lat = None,
-    lon: Lon = None,
-    street: Street = None,
-    postal_code: PostalCode = None,
-    locality: Locality = None,
-    commune_code: CommuneCode = None,
-    departement_code: DepartementCode = None,
-    region_code: RegionCode = None,
+    place: dict[str, Any] | None = None,
 ) -> None:
     """Publish an event and print its ActivityPub id (its place defaults to the organiser's)."""
-    location = place_options(
-        name,
-        name=place_name,
-        lat=lat,
-        lon=lon,
-        street=street,
-        postal_code=postal_code,
-        locality=locality,
-        commune_code=commune_code,
-        departement_code=departement_code,
-        region_code=region_code,
+    body = command_body(
+        from_json, locals(), {"actor": "actor", **EVENT_FIELDS}, place=place, place_default_name=name
     )
-    options = _options(
-        name,
-        description,
-        start,
-        end,
-        price,
-        registration_url,
-        capacity,
-        status,
-        online,
-        banner_url,
-        tag,
-        location,
-    )
-    data: EventCreate = validate(EventCreate, body_from(from_json, {"actor": actor, **options}))
+    data: EventCreate = validate(EventCreate, body)
 
     async def action(node: Node) -> str:
         event = await event_service.create_event(data, node.publisher, node.clock())
@@ -189,6 +136,7 @@ def event_show(event_id: EventId, as_json: AsJson = False) -> None:
 
 
 @event_app.command("update")
+@with_place_options
 def event_update(
     event_id: EventId,
     from_json: FromJson = None,
@@ -203,45 +151,12 @@ def event_update(
     online: Online = None,
     banner_url: BannerUrl = None,
     tag: Tags = None,
-    place_name: PlaceName = None,
-    lat: Lat = None,
-    lon: Lon = None,
-    street: Street = None,
-    postal_code: PostalCode = None,
-    locality: Locality = None,
-    commune_code: CommuneCode = None,
-    departement_code: DepartementCode = None,
-    region_code: RegionCode = None,
+    place: dict[str, Any] | None = None,
     as_json: AsJson = False,
 ) -> None:
     """Change some of an event and publish its ``Update``."""
-    location = place_options(
-        name,
-        name=place_name,
-        lat=lat,
-        lon=lon,
-        street=street,
-        postal_code=postal_code,
-        locality=locality,
-        commune_code=commune_code,
-        departement_code=departement_code,
-        region_code=region_code,
-    )
-    options = _options(
-        name,
-        description,
-        start,
-        end,
-        price,
-        registration_url,
-        capacity,
-        status,
-        online,
-        banner_url,
-        tag,
-        location,
-    )
-    data: EventUpdate = validate(EventUpdate, body_from(from_json, options))
+    body = command_body(from_json, locals(), EVENT_FIELDS, place=place, place_default_name=name)
+    data: EventUpdate = validate(EventUpdate, body)
     _show(_update(event_id, data), as_json, "updated")
 
 

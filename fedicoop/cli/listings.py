@@ -9,25 +9,15 @@ import typer
 from fedicoop.cli.bridge import print_json, run_with_database, validate
 from fedicoop.cli.resources import (
     AsJson,
-    CommuneCode,
-    DepartementCode,
     FromJson,
-    Lat,
-    Locality,
-    Lon,
-    PlaceName,
-    PostalCode,
-    RegionCode,
-    Street,
     Tags,
-    body_from,
-    place_options,
+    command_body,
     print_summary,
     print_table,
+    with_place_options,
 )
 from fedicoop.models.states import ListingKind, Purpose
 from fedicoop.node import Node
-from fedicoop.services import availability as availability_service
 from fedicoop.services import listings as listing_service
 from fedicoop.web.views import listing_view
 from schemas.api import ListingCreate, ListingOut, ListingUpdate
@@ -47,6 +37,8 @@ Quantity = Annotated[str | None, typer.Option("--quantity", help="Quantity offer
 Conditions = Annotated[str | None, typer.Option("--conditions", help="One line of terms.")]
 ExternalUrl = Annotated[str | None, typer.Option("--external-url", help="The human page, when elsewhere.")]
 WantedFrom = Annotated[str | None, typer.Option("--wanted-from", help="Requests: start, with an offset.")]
+Exchange = Annotated[str | None, typer.Option("--exchange", help="Objects: gift, loan, sale, swap.")]
+UnitBased = Annotated[bool | None, typer.Option("--unit-based/--flat-price", help="Price per hour.")]
 WantedUntil = Annotated[str | None, typer.Option("--wanted-until", help="Requests: end, with an offset.")]
 
 
@@ -68,22 +60,28 @@ def _update(listing_id: str, data: ListingUpdate) -> ListingOut:
     return run_with_database(action)
 
 
+_UPDATED = (
+    "title description category price deposit loan_duration quantity wanted_from wanted_until conditions"
+)
+UPDATE_FIELDS = {name: name for name in (*_UPDATED.split(), "conditions", "external_url")} | {"tag": "tags"}
+CREATE_FIELDS = {name: name for name in ("actor", "kind", "purpose", "exchange", "unit_based")}
+CREATE_FIELDS |= UPDATE_FIELDS
+"""Command parameters and the API fields they set."""
+
+
 @listing_app.command("create")
+@with_place_options
 def listing_create(
     from_json: FromJson = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Username of the publishing actor.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="object, service or repair.")] = None,
     purpose: Annotated[str | None, typer.Option("--purpose", help="offer (default) or request.")] = None,
-    exchange: Annotated[
-        str | None, typer.Option("--exchange", help="Objects: gift, loan, sale, swap.")
-    ] = None,
+    exchange: Exchange = None,
     title: Title = None,
     description: Description = None,
     category: Category = None,
     price: Price = None,
-    unit_based: Annotated[
-        bool | None, typer.Option("--unit-based/--flat-price", help="Price per hour.")
-    ] = None,
+    unit_based: UnitBased = None,
     deposit: Deposit = None,
     loan_duration: LoanDuration = None,
     quantity: Quantity = None,
@@ -92,56 +90,14 @@ def listing_create(
     conditions: Conditions = None,
     external_url: ExternalUrl = None,
     tag: Tags = None,
-    place_name: PlaceName = None,
-    lat: Lat = None,
-    lon: Lon = None,
-    street: Street = None,
-    postal_code: PostalCode = None,
-    locality: Locality = None,
-    commune_code: CommuneCode = None,
-    departement_code: DepartementCode = None,
-    region_code: RegionCode = None,
+    place: dict[str, Any] | None = None,
 ) -> None:
     """Publish a listing and print its ActivityPub id (a repair offer gets its next slot at once)."""
-    options: dict[str, Any] = {
-        "actor": actor,
-        "kind": kind,
-        "purpose": purpose,
-        "exchange": exchange,
-        "title": title,
-        "description": description,
-        "category": category,
-        "price": price,
-        "unit_based": unit_based,
-        "deposit": deposit,
-        "loan_duration": loan_duration,
-        "quantity": quantity,
-        "wanted_from": wanted_from,
-        "wanted_until": wanted_until,
-        "conditions": conditions,
-        "external_url": external_url,
-        "tags": tag,
-        "location": place_options(
-            title,
-            name=place_name,
-            lat=lat,
-            lon=lon,
-            street=street,
-            postal_code=postal_code,
-            locality=locality,
-            commune_code=commune_code,
-            departement_code=departement_code,
-            region_code=region_code,
-        ),
-    }
-    data: ListingCreate = validate(ListingCreate, body_from(from_json, options))
+    options = command_body(from_json, locals(), CREATE_FIELDS, place=place, place_default_name=title)
+    data: ListingCreate = validate(ListingCreate, options)
 
     async def action(node: Node) -> str:
         listing = await listing_service.create_listing(data, node.publisher, node.clock())
-        if listing.kind == ListingKind.REPAIR:
-            await availability_service.refresh_next_slot(
-                listing.actor, node.publisher, node.clock(), force=True
-            )
         return node.urls.listing(listing.id)
 
     typer.echo(run_with_database(action))
@@ -186,6 +142,7 @@ def listing_show(listing_id: ListingId, as_json: AsJson = False) -> None:
 
 
 @listing_app.command("update")
+@with_place_options
 def listing_update(
     listing_id: ListingId,
     from_json: FromJson = None,
@@ -201,45 +158,12 @@ def listing_update(
     conditions: Conditions = None,
     external_url: ExternalUrl = None,
     tag: Tags = None,
-    place_name: PlaceName = None,
-    lat: Lat = None,
-    lon: Lon = None,
-    street: Street = None,
-    postal_code: PostalCode = None,
-    locality: Locality = None,
-    commune_code: CommuneCode = None,
-    departement_code: DepartementCode = None,
-    region_code: RegionCode = None,
+    place: dict[str, Any] | None = None,
     as_json: AsJson = False,
 ) -> None:
     """Change some of a listing and publish its ``Update``."""
-    options: dict[str, Any] = {
-        "title": title,
-        "description": description,
-        "category": category,
-        "price": price,
-        "deposit": deposit,
-        "loan_duration": loan_duration,
-        "quantity": quantity,
-        "wanted_from": wanted_from,
-        "wanted_until": wanted_until,
-        "conditions": conditions,
-        "external_url": external_url,
-        "tags": tag,
-        "location": place_options(
-            title,
-            name=place_name,
-            lat=lat,
-            lon=lon,
-            street=street,
-            postal_code=postal_code,
-            locality=locality,
-            commune_code=commune_code,
-            departement_code=departement_code,
-            region_code=region_code,
-        ),
-    }
-    data: ListingUpdate = validate(ListingUpdate, body_from(from_json, options))
+    options = command_body(from_json, locals(), UPDATE_FIELDS, place=place, place_default_name=title)
+    data: ListingUpdate = validate(ListingUpdate, options)
     _show(_update(listing_id, data), as_json, "updated")
 
 

@@ -7,17 +7,18 @@ and calls the same service as the API route.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
 from typing import Annotated, Any
 
 import typer
 
 from fedicoop.cli.bridge import fail, print_json, read_json_argument, run_with_database, validate
 from fedicoop.node import Node
-from fedicoop.services import actors as actor_service
 from fedicoop.services import availability as availability_service
-from fedicoop.services import listings as listing_service
 from fedicoop.web.views import availability_view, stamp
 from schemas.api import AvailabilityInput, AvailabilityOut
 
@@ -39,58 +40,72 @@ Tags = Annotated[list[str] | None, typer.Option("--tag", help="A hashtag (repeat
 _HOURS = re.compile(r"^\s*([a-z]+)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
 
 
-def body_from(source: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """The API body read from ``source`` (if any) with every option that was given laid over it.
+PLACE_OPTIONS: tuple[tuple[str, str, Any], ...] = (
+    ("place_name", "name", PlaceName),
+    ("lat", "latitude", Lat),
+    ("lon", "longitude", Lon),
+    ("street", "street_address", Street),
+    ("postal_code", "postal_code", PostalCode),
+    ("locality", "locality", Locality),
+    ("commune_code", "commune_code", CommuneCode),
+    ("departement_code", "departement_code", DepartementCode),
+    ("region_code", "region_code", RegionCode),
+)
+"""The location options every create and update command takes: (parameter, API field, option type)."""
 
-    Options whose value is ``None`` (or an empty list) were not given and leave the JSON field alone;
-    a ``location`` option is merged into the JSON body's location rather than replacing it.
+Command = Callable[..., None]
+
+
+def with_place_options(command: Command) -> Command:
+    """Give ``command`` the location options; it receives them as ``place``, the API fields given or None.
+
+    The options are added to the signature typer reads, so each command declares one ``place``
+    parameter instead of nine.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    kept = [parameter for parameter in signature.parameters.values() if parameter.name != "place"]
+    added = [
+        inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        for option, _, annotation in PLACE_OPTIONS
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        given = {field: kwargs.pop(option) for option, field, _ in PLACE_OPTIONS}
+        place = {field: value for field, value in given.items() if value is not None}
+        command(*args, place=place or None, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
+    return wrapper
+
+
+def command_body(
+    source: str | None,
+    values: Mapping[str, Any],
+    fields: Mapping[str, str],
+    *,
+    place: dict[str, Any] | None = None,
+    place_default_name: str | None = None,
+) -> dict[str, Any]:
+    """The API body of a command: the JSON read from ``source`` (if any) with the options laid over it.
+
+    ``fields`` maps a command parameter to its API field; a parameter whose value is ``None`` (or an
+    empty list) was not given and leaves the JSON alone. ``place`` is merged into the JSON body's
+    location, its name defaulting to ``place_default_name`` (the actor, listing or event name).
     """
     body = read_json_argument(source) if source is not None else {}
-    for key, value in options.items():
+    for parameter, field in fields.items():
+        value = values[parameter]
         if value is None or value == []:
             continue
-        if key == "location" and isinstance(body.get("location"), dict):
-            body["location"] = {**body["location"], **value}
-        else:
-            body[key] = value
+        body[field] = value.value if isinstance(value, Enum) else value
+    if place is not None:
+        location = body.get("location")
+        merged = {**(location if isinstance(location, dict) else {}), **place}
+        if "name" not in merged and place_default_name is not None:
+            merged["name"] = place_default_name
+        body["location"] = merged
     return body
-
-
-def place_options(
-    default_name: str | None,
-    *,
-    name: str | None,
-    lat: float | None,
-    lon: float | None,
-    street: str | None,
-    postal_code: str | None,
-    locality: str | None,
-    commune_code: str | None,
-    departement_code: str | None,
-    region_code: str | None,
-) -> dict[str, Any] | None:
-    """The location fields given as options, or ``None`` when no location option was given.
-
-    The place's name defaults to ``default_name`` (the actor, listing or event name) when the
-    ``--place-name`` option is absent; the API model then checks the whole location.
-    """
-    given = {
-        "name": name,
-        "latitude": lat,
-        "longitude": lon,
-        "street_address": street,
-        "postal_code": postal_code,
-        "locality": locality,
-        "commune_code": commune_code,
-        "departement_code": departement_code,
-        "region_code": region_code,
-    }
-    fields = {key: value for key, value in given.items() if value is not None}
-    if not fields:
-        return None
-    if "name" not in fields and default_name is not None:
-        fields["name"] = default_name
-    return fields
 
 
 def parse_hours(values: Sequence[str]) -> list[dict[str, str]]:
@@ -142,11 +157,8 @@ availability_app = typer.Typer(help="A workshop's repair opening hours and free 
 
 
 async def _availability_out(node: Node, username: str) -> AvailabilityOut:
-    actor = await actor_service.get_actor(username)
-    availability = await availability_service.get_availability(username)
-    offer = await listing_service.live_repair_offer(actor)
-    slots = await availability_service.free_slots(offer, node.clock()) if offer is not None else []
-    return availability_view(actor, availability, offer, slots, node.urls)
+    snapshot = await availability_service.availability_snapshot(username, node.clock())
+    return availability_view(*snapshot, node.urls)
 
 
 def _print_availability(out: AvailabilityOut, as_json: bool) -> None:
@@ -181,15 +193,9 @@ def availability_set(
     as_json: AsJson = False,
 ) -> None:
     """Replace a workshop's availability (as the API's PUT does) and show its next free slots."""
-    body = body_from(
-        from_json,
-        {
-            "hours": parse_hours(hours or []),
-            "closures": parse_closures(closure or []),
-            "slot_minutes": slot_minutes,
-            "capacity": capacity,
-        },
-    )
+    values: dict[str, Any] = {"hours": parse_hours(hours or []), "closures": parse_closures(closure or [])}
+    values |= {"slot_minutes": slot_minutes, "capacity": capacity}
+    body = command_body(from_json, values, {name: name for name in values})
     data: AvailabilityInput = validate(AvailabilityInput, body)
 
     async def action(node: Node) -> AvailabilityOut:

@@ -70,8 +70,6 @@ class DocumentBuilder:
 
     async def actor_document(self, actor: Actor, *, today: datetime | None = None) -> dict[str, Any]:
         """Load what an actor's document needs (key, hours, repair offer) and build it."""
-        from fedicoop.services.availability import closures, weekly_hours
-
         key = await ActorKey.get(actor=actor)
         if actor.kind == ActorKind.APPLICATION:
             return self.actors.application(actor, key.public_pem).to_wire()
@@ -82,8 +80,8 @@ class DocumentBuilder:
         document = self.actors.organization(
             actor,
             key.public_pem,
-            hours=weekly_hours(availability) if availability is not None else None,
-            closures=closures(availability) if availability is not None else None,
+            hours=availability.weekly_hours() if availability is not None else None,
+            closures=availability.closure_list() if availability is not None else None,
             repair_offer=repair_offer,
             today=day,
         )

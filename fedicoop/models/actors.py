@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
+from fedicoop.domain.hours import Closure, OpeningRange, Weekday, WeeklyHours
 from fedicoop.models.states import ActorKind
 
 if TYPE_CHECKING:
@@ -73,3 +75,19 @@ class Availability(Model):
 
     class Meta:
         table = "availability"
+
+    def weekly_hours(self) -> WeeklyHours:
+        """The stored opening ranges as a domain value."""
+        return WeeklyHours(
+            OpeningRange(
+                Weekday(item["day"]), time.fromisoformat(item["opens"]), time.fromisoformat(item["closes"])
+            )
+            for item in self.hours_json
+        )
+
+    def closure_list(self) -> list[Closure]:
+        """The stored exceptional closures as domain values."""
+        return [
+            Closure(date.fromisoformat(item["start"]), date.fromisoformat(item["end"]))
+            for item in self.closures_json
+        ]

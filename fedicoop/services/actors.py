@@ -17,7 +17,9 @@ from fedicoop.models.events import Event
 from fedicoop.models.listings import Listing
 from fedicoop.models.states import ActorKind, ListingState
 from fedicoop.services.places import store_place
-from schemas.api import USERNAME_PATTERN, ActorCreate, ActorUpdate
+from fedicoop.services.publishing import Publisher
+from schemas.api import ActorCreate, ActorUpdate
+from schemas.limits import LOCAL_USERNAME_PATTERN
 
 APPLICATION_USERNAME = "relay"
 
@@ -99,7 +101,7 @@ def _guess_image_type(url: str | None) -> str | None:
 
 async def get_actor(username: str, *, include_application: bool = False) -> Actor:
     """The live local actor named ``username``; NotFoundError otherwise."""
-    if not re.fullmatch(USERNAME_PATTERN, username.lower()):  # no such name, and no NUL for PostgreSQL
+    if not re.fullmatch(LOCAL_USERNAME_PATTERN, username.lower()):  # no such name, and no NUL for PostgreSQL
         raise NotFoundError(f"no actor named {username!r} on this node")
     actor = await Actor.get_or_none(username=username.lower(), deleted_at=None).prefetch_related("location")
     if actor is None or (actor.kind == ActorKind.APPLICATION and not include_application):
@@ -127,8 +129,8 @@ async def list_actors() -> list[Actor]:
     )
 
 
-async def update_actor(username: str, data: ActorUpdate, now: datetime) -> Actor:
-    """Apply the fields present in ``data`` to the actor and bump ``updated``."""
+async def update_actor(username: str, data: ActorUpdate, publisher: Publisher, now: datetime) -> Actor:
+    """Apply the fields present in ``data``, bump ``updated`` and publish the ``Update`` of the actor."""
     actor = await get_actor(username)
     changes = data.model_dump(exclude_unset=True, exclude={"location", "fields"})
     for key, value in changes.items():
@@ -140,7 +142,9 @@ async def update_actor(username: str, data: ActorUpdate, now: datetime) -> Actor
     if data.location is not None:
         actor.location = await store_place(data.location, now, current=actor.location)
     actor.updated = now
-    await actor.save()
+    async with in_transaction():
+        await actor.save()
+        await publisher.actor_updated(actor)
     return actor
 
 

@@ -3,53 +3,29 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from fedicoop.domain.hours import Closure, OpeningRange, Weekday, WeeklyHours
 from fedicoop.domain.slots import Slot, compute_slots
 from fedicoop.errors import NotFoundError, ValidationError
 from fedicoop.models.actors import Actor, Availability
 from fedicoop.models.bookings import Booking
 from fedicoop.models.listings import Listing
-from fedicoop.models.states import ActorKind, BookingState
+from fedicoop.models.states import ActorKind, BookingState, ListingKind
 from fedicoop.services.actors import get_actor
 from fedicoop.services.publishing import Publisher
-from schemas.api import AvailabilityInput, ClosureInput, OpeningRangeInput
+from schemas.api import AvailabilityInput
 
 HOLDING_STATES = (BookingState.PENDING, BookingState.ACCEPTED)
 
 
-def weekly_hours(availability: Availability) -> WeeklyHours:
-    """The stored opening ranges as a domain value."""
-    return WeeklyHours(
-        [
-            OpeningRange(
-                day=Weekday(item["day"]),
-                opens=time.fromisoformat(item["opens"]),
-                closes=time.fromisoformat(item["closes"]),
-            )
-            for item in availability.hours_json
-        ]
-    )
-
-
-def closures(availability: Availability) -> list[Closure]:
-    """The stored exceptional closures as domain values."""
-    return [
-        Closure(start=date.fromisoformat(item["start"]), end=date.fromisoformat(item["end"]))
-        for item in availability.closures_json
-    ]
-
-
-def availability_input(availability: Availability) -> AvailabilityInput:
-    """The API form of a stored availability."""
-    return AvailabilityInput(
-        hours=[OpeningRangeInput.model_validate(item) for item in availability.hours_json],
-        closures=[ClosureInput.model_validate(item) for item in availability.closures_json],
-        slot_minutes=availability.slot_minutes,
-        capacity=availability.capacity,
+async def live_repair_offer(actor: Actor) -> Listing | None:
+    """The workshop's live repair offer, if it has one."""
+    return (
+        await Listing.filter(actor=actor, kind=ListingKind.REPAIR, deleted_at=None)
+        .prefetch_related("actor", "location")
+        .first()
     )
 
 
@@ -62,6 +38,17 @@ async def get_availability(username: str) -> Availability:
     return availability
 
 
+async def availability_snapshot(
+    username: str, now: datetime
+) -> tuple[Actor, Availability, Listing | None, list[Slot]]:
+    """A workshop, its availability, its live repair offer and that offer's free slots from ``now``."""
+    actor = await get_actor(username)
+    availability = await get_availability(username)
+    offer = await live_repair_offer(actor)
+    slots = await free_slots(offer, now) if offer is not None else []
+    return actor, availability, offer, slots
+
+
 async def free_slots(listing: Listing, now: datetime) -> list[Slot]:
     """The free slots of a repair offer from now to the horizon, capacity minus holding bookings."""
     availability = await Availability.get_or_none(actor_id=listing.actor_id)  # type: ignore[attr-defined]
@@ -72,8 +59,8 @@ async def free_slots(listing: Listing, now: datetime) -> list[Slot]:
     )
     booked = Counter(row.slot_start.astimezone(UTC) for row in rows)
     return compute_slots(
-        weekly_hours(availability),
-        closures(availability),
+        availability.weekly_hours(),
+        availability.closure_list(),
         slot_minutes=availability.slot_minutes,
         capacity=availability.capacity,
         booked=booked,
@@ -107,7 +94,7 @@ async def set_availability(
         await availability.save()
         actor.updated = now
         await actor.save(update_fields=["updated"])
-        await publisher.actor_updated(actor, now)
+        await publisher.actor_updated(actor)
         await refresh_next_slot(actor, publisher, now, force=True)
     return availability
 
@@ -121,8 +108,6 @@ async def refresh_next_slot(
     fully booked or bookable again, or when ``force`` is set (the hours changed); otherwise at most once
     per ``next_slot_update_hours``, and a change not yet due waits for a later refresh.
     """
-    from fedicoop.services.listings import live_repair_offer
-
     offer = await live_repair_offer(actor)
     if offer is None:
         return
@@ -138,4 +123,4 @@ async def refresh_next_slot(
         offer.next_slot_sent_at = now
         offer.updated = now
         await offer.save()
-        await publisher.updated(offer, now)
+        await publisher.updated(offer)

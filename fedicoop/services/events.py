@@ -8,7 +8,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from fedicoop.errors import GoneError, NotFoundError, ValidationError
-from fedicoop.ids import uuid7
+from fedicoop.ids import parse_object_id, uuid7
 from fedicoop.models.events import Event
 from fedicoop.models.states import EventStatus
 from fedicoop.services.actors import get_actor
@@ -19,11 +19,7 @@ from schemas.api import EventCreate, EventUpdate
 
 def parse_event_id(value: str) -> uuid.UUID:
     """Parse an event id given as a UUID or as its full URL; ValidationError otherwise."""
-    candidate = value.rstrip("/").rsplit("/", 1)[-1]
-    try:
-        return uuid.UUID(candidate)
-    except ValueError:
-        raise ValidationError(f"not an event id: {value!r} (expected a UUID)", field="id") from None
+    return parse_object_id(value, "an event")
 
 
 async def get_event(event_id: uuid.UUID, *, include_deleted: bool = False) -> Event:
@@ -66,7 +62,7 @@ async def create_event(data: EventCreate, publisher: Publisher, now: datetime) -
             updated=now,
         )
         event.actor = actor
-        await publisher.created(event, now)
+        await publisher.created(event)
     return event
 
 
@@ -91,7 +87,7 @@ async def update_event(event_id: uuid.UUID, data: EventUpdate, publisher: Publis
     event.updated = now
     async with in_transaction():
         await event.save()
-        await publisher.updated(event, now)
+        await publisher.updated(event)
     return event
 
 
@@ -102,7 +98,7 @@ async def delete_event(event_id: uuid.UUID, publisher: Publisher, now: datetime)
     event.updated = now
     async with in_transaction():
         await event.save()
-        await publisher.deleted(event, now)
+        await publisher.deleted(event)
     return event
 
 

@@ -8,11 +8,11 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from fedicoop.errors import ConflictError, GoneError, NotFoundError, ValidationError
-from fedicoop.ids import uuid7
-from fedicoop.models.actors import Actor
+from fedicoop.ids import parse_object_id, uuid7
 from fedicoop.models.listings import Listing
 from fedicoop.models.states import Action, ActorKind, ListingKind, ListingState, Purpose
 from fedicoop.services.actors import get_actor
+from fedicoop.services.availability import live_repair_offer, refresh_next_slot
 from fedicoop.services.places import store_place
 from fedicoop.services.publishing import Publisher
 from schemas.api import Exchange, ListingCreate, ListingUpdate
@@ -35,11 +35,7 @@ def action_for(kind: ListingKind, exchange: Exchange | None) -> Action:
 
 def parse_listing_id(value: str) -> uuid.UUID:
     """Parse a listing id given as a UUID or as its full URL; ValidationError otherwise."""
-    candidate = value.rstrip("/").rsplit("/", 1)[-1]
-    try:
-        return uuid.UUID(candidate)
-    except ValueError:
-        raise ValidationError(f"not a listing id: {value!r} (expected a UUID)", field="id") from None
+    return parse_object_id(value, "a listing")
 
 
 async def get_listing(listing_id: uuid.UUID, *, include_deleted: bool = False) -> Listing:
@@ -52,17 +48,11 @@ async def get_listing(listing_id: uuid.UUID, *, include_deleted: bool = False) -
     return listing
 
 
-async def live_repair_offer(actor: Actor) -> Listing | None:
-    """The workshop's live repair offer, if it has one."""
-    return (
-        await Listing.filter(actor=actor, kind=ListingKind.REPAIR, deleted_at=None)
-        .prefetch_related("actor", "location")
-        .first()
-    )
-
-
 async def create_listing(data: ListingCreate, publisher: Publisher, now: datetime) -> Listing:
-    """Store a new listing and publish its ``Create``; a workshop has at most one repair offer."""
+    """Store a new listing and publish its ``Create``; a workshop has at most one repair offer.
+
+    A new repair offer gets its ``nextSlot`` (and the Update carrying it) at once.
+    """
     actor = await get_actor(data.actor)
     kind = ListingKind(data.kind)
     if kind == ListingKind.REPAIR:
@@ -100,7 +90,9 @@ async def create_listing(data: ListingCreate, publisher: Publisher, now: datetim
             updated=now,
         )
         listing.actor = actor
-        await publisher.created(listing, now)
+        await publisher.created(listing)
+        if kind == ListingKind.REPAIR:
+            await refresh_next_slot(actor, publisher, now, force=True)
     return listing
 
 
@@ -126,7 +118,7 @@ async def update_listing(
     listing.updated = now
     async with in_transaction():
         await listing.save()
-        await publisher.updated(listing, now)
+        await publisher.updated(listing)
     return listing
 
 
@@ -146,7 +138,7 @@ async def withdraw_listing(listing_id: uuid.UUID, publisher: Publisher, now: dat
     listing.updated = now
     async with in_transaction():
         await listing.save()
-        await publisher.deleted(listing, now)
+        await publisher.deleted(listing)
     return listing
 
 

@@ -46,22 +46,22 @@ class Publisher:
             published=datetime.fromisoformat(activity["published"]),
         )
 
-    async def created(self, obj: PublishedObject, now: datetime) -> Activity:
+    async def created(self, obj: PublishedObject) -> Activity:
         """Record the ``Create`` of a new listing or event."""
         document = self._object_document(obj)
         return await self._record("Create", obj.actor, document["id"], document)
 
-    async def updated(self, obj: PublishedObject, now: datetime) -> Activity:
+    async def updated(self, obj: PublishedObject) -> Activity:
         """Record the ``Update`` of a listing or event, with the full object."""
         document = self._object_document(obj)
         return await self._record("Update", obj.actor, document["id"], document)
 
-    async def deleted(self, obj: PublishedObject, now: datetime) -> Activity:
+    async def deleted(self, obj: PublishedObject) -> Activity:
         """Record the ``Delete`` of a listing or event, its object a Tombstone."""
         tombstone = self.documents.tombstone_for(obj)
         return await self._record("Delete", obj.actor, tombstone["id"], tombstone)
 
-    async def actor_updated(self, actor: Actor, now: datetime) -> Activity:
+    async def actor_updated(self, actor: Actor) -> Activity:
         """Record the ``Update`` of an actor's profile (hours, fields, key…)."""
         document = await self.documents.actor_document(actor)
         return await self._record("Update", actor, document["id"], document)

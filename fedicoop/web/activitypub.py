@@ -6,14 +6,14 @@ import hashlib
 import uuid
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedicoop.errors import GoneError, NotFoundError
+from fedicoop.documents.places import place_document as build_place
+from fedicoop.errors import BadRequestError, GoneError, NotFoundError
 from fedicoop.models.activities import Activity
-from fedicoop.models.actors import Actor
+from fedicoop.models.actors import Actor, Availability
 from fedicoop.models.events import Event
 from fedicoop.models.listings import Listing
 from fedicoop.models.places import Place
@@ -23,6 +23,7 @@ from fedicoop.node import Node
 from fedicoop.services import actors as actor_service
 from fedicoop.services.availability import free_slots
 from fedicoop.web.pages import (
+    home,
     render_actor_page,
     render_event_page,
     render_gone,
@@ -30,6 +31,7 @@ from fedicoop.web.pages import (
     render_slots_page,
 )
 from fedicoop.web.responses import activity_response, dump_json, html_response, wants_json
+from schemas.context import fedicoop_context
 from schemas.limits import OUTBOX_PAGE_SIZE, SLOT_PAGE_SIZE
 
 COLLECTION_PAGE_SIZE = 50
@@ -47,7 +49,7 @@ def page_number(request: Request) -> int | None:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
         # 400, not the 422 of ValidationError: a bad query string is a malformed request (wire-format §4.5)
-        raise HTTPException(400, f"page must be a whole number from 1 to 10000, got {raw!r}")
+        raise BadRequestError(f"page must be a whole number from 1 to 10000, got {raw!r}", field="page")
     return int(raw)
 
 
@@ -90,8 +92,6 @@ async def application_actor(request: Request) -> Response:
     actor = await actor_service.get_application_actor()
     if wants_json(request):
         return activity_response(await node.documents.actor_document(actor))
-    from fedicoop.web.pages import home
-
     return await home(request)
 
 
@@ -120,8 +120,6 @@ async def outbox(request: Request) -> Response:
         {key: value for key, value in row.document.items() if key != "@context"}
         for row in items[start : start + OUTBOX_PAGE_SIZE]
     ]
-    from schemas.context import fedicoop_context
-
     document = node.documents.collection_page(
         collection_id, page, chunk, has_next=start + OUTBOX_PAGE_SIZE < len(items), context=fedicoop_context()
     )
@@ -202,8 +200,6 @@ async def slots_document(request: Request) -> Response:
         return html_response(await render_slots_page(request, listing, slots, page or 1))
     document: dict[str, Any]
     if page is None:
-        from fedicoop.models.actors import Availability
-
         availability = await Availability.get_or_none(actor_id=listing.actor.id)
         updated = max(listing.updated, availability.updated) if availability is not None else listing.updated
         document = node.documents.slot_collection(listing, len(slots), updated)
@@ -235,15 +231,12 @@ async def event_document(request: Request) -> Response:
 
 async def place_document(request: Request) -> Response:
     """``/places/{id}``: an exact Place (blurred places have no id and are never served)."""
-    from fedicoop.documents.places import place_document as build
-    from schemas.context import fedicoop_context
-
     node = _node(request)
     place_id = _uuid(request.path_params["place_id"], "place")
     place = await Place.get_or_none(id=place_id, blurred=False)
     if place is None:
         raise NotFoundError(f"no place {place_id} on this node")
-    document = build(place, node.urls)
+    document = build_place(place, node.urls)
     document.context = fedicoop_context()
     return activity_response(document.to_wire())
 

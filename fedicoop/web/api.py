@@ -130,9 +130,7 @@ def create_api(node: Node) -> FastAPI:
         "/actors/{username}", response_model=ActorOut, dependencies=auth, responses=ERRORS, tags=["actors"]
     )
     async def update_actor(username: str, body: ActorUpdate) -> ActorOut:
-        now = node.clock()
-        actor = await actor_service.update_actor(username, body, now)
-        await node.publisher.actor_updated(actor, now)
+        await actor_service.update_actor(username, body, node.publisher, node.clock())
         return actor_view(await actor_service.get_actor(username), urls)
 
     @api.delete("/actors/{username}", status_code=204, dependencies=auth, responses=ERRORS, tags=["actors"])
@@ -164,10 +162,6 @@ def create_api(node: Node) -> FastAPI:
     )
     async def create_listing(body: ListingCreate) -> Created:
         listing = await listing_service.create_listing(body, node.publisher, node.clock())
-        if listing.kind == ListingKind.REPAIR:
-            await availability_service.refresh_next_slot(
-                listing.actor, node.publisher, node.clock(), force=True
-            )
         return Created(id=urls.listing(listing.id), api_url=f"/api/v1/listings/{listing.id}")
 
     @api.get(
@@ -241,11 +235,9 @@ def create_api(node: Node) -> FastAPI:
         await event_service.delete_event(event_service.parse_event_id(event_id), node.publisher, node.clock())
 
     async def _availability_out(username: str) -> AvailabilityOut:
-        actor = await actor_service.get_actor(username)
-        availability = await availability_service.get_availability(username)
-        offer = await listing_service.live_repair_offer(actor)
-        slots = await availability_service.free_slots(offer, node.clock()) if offer is not None else []
-        return availability_view(actor, availability, offer, slots, urls)
+        return availability_view(
+            *await availability_service.availability_snapshot(username, node.clock()), urls
+        )
 
     @api.get(
         "/availability/{username}",

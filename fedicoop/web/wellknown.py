@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,7 +11,7 @@ from starlette.routing import Route
 from federation.errors import HostError
 from federation.hosts import normalize_authority
 from fedicoop import __version__
-from fedicoop.errors import NotFoundError
+from fedicoop.errors import BadRequestError, NotFoundError
 from fedicoop.models.actors import Actor
 from fedicoop.models.events import Event
 from fedicoop.models.listings import Listing
@@ -53,21 +52,25 @@ def _same_host(node: Node, authority: str) -> bool:
 def username_for_resource(node: Node, resource: str) -> str:
     """The local username a WebFinger ``resource`` names; 400 if malformed, 404 if foreign or unknown.
 
-    Malformed resources raise a 400 ``HTTPException`` (RFC 7033), not ``ValidationError`` (422).
+    Malformed resources raise ``BadRequestError``, a 400 as RFC 7033 says.
     """
     if not resource or len(resource) > 2048:
-        raise HTTPException(400, "the resource parameter is required (acct:user@host or an actor URL)")
+        raise BadRequestError(
+            "the resource parameter is required (acct:user@host or an actor URL)", field="resource"
+        )
     if resource.lower().startswith("acct:"):
         user, at, host = resource[5:].lstrip("@").rpartition("@")
         if not at or not user or not host or "/" in host:
-            raise HTTPException(400, f"malformed acct resource {resource!r}: expected acct:user@host")
+            raise BadRequestError(
+                f"malformed acct resource {resource!r}: expected acct:user@host", field="resource"
+            )
         if not _same_host(node, host):
             raise NotFoundError(f"{host!r} is not this node's host")
         return user.lower()
     parts = urlsplit(resource)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise HTTPException(
-            400, f"unsupported resource {resource!r}: expected acct:user@host or an http(s) URL"
+        raise BadRequestError(
+            f"unsupported resource {resource!r}: expected acct:user@host or an http(s) URL", field="resource"
         )
     if not _same_host(node, parts.netloc):
         raise NotFoundError(f"{parts.netloc!r} is not this node's host")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from federation import auth
 from federation.auth import HttpSignatureAuth, http_date
 from federation.cavage import parse_signature_header
 from federation.http import ACCEPT_ACTIVITY, HttpPolicy, MockTransport, Request, Response, client_factory
@@ -19,10 +17,6 @@ from federation.verifier import SignatureChecker, VerificationKey
 
 NOW = datetime(2025, 10, 14, 8, 0, tzinfo=UTC)
 POLICY = HttpPolicy(user_agent="fedicoop/0.1.0 (+https://velo-fives.example/)")
-
-
-def test_auth__doctests() -> None:
-    assert doctest.testmod(auth).failed == 0
 
 
 def test_http_date__refuses_naive_and_converts_zones() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +10,6 @@ import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
-from federation import backoff
 from federation.backoff import DEADLINE, MAX_DELAY, base_delay, next_attempt, parse_retry_after
 
 T0 = datetime(2025, 10, 14, 8, 0, tzinfo=UTC)
@@ -27,10 +25,6 @@ class FixedJitter(random.Random):
     def uniform(self, a: float, b: float) -> float:
         assert (a, b) == (0.75, 1.25)
         return self.factor
-
-
-def test_backoff__doctests() -> None:
-    assert doctest.testmod(backoff).failed == 0
 
 
 def test_base_delay__doubles_then_caps() -> None:

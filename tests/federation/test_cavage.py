@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import doctest
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from federation import cavage
 from federation.cavage import (
     GET_HEADERS,
     POST_HEADERS,
@@ -41,10 +39,6 @@ from federation.keys import load_private_key, load_public_key_pem
 
 MASTODON_NOW = datetime(2023, 12, 20, 10, 0, tzinfo=UTC)
 WIRE_NOW = datetime(2025, 10, 14, 8, 0, tzinfo=UTC)
-
-
-def test_cavage__doctests() -> None:
-    assert doctest.testmod(cavage).failed == 0
 
 
 # --- draft-cavage-12 Appendix C ---------------------------------------------------------------

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import doctest
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from federation import digest
 from federation.digest import make_content_digest, make_digest, verify_content_digest, verify_digest
 from federation.errors import DigestMismatchError
 
 HELLO = b'{"hello": "world"}'
 HELLO_SHA256 = "X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="
 HELLO_SHA512 = "WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew=="
-
-
-def test_digest__doctests() -> None:
-    assert doctest.testmod(digest).failed == 0
 
 
 def test_make_digest__vectors(mastodon_vectors: dict[str, Any], wire_format_10_2: dict[str, Any]) -> None:

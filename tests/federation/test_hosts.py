@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from federation import hosts
 from federation.errors import HostError
 from federation.hosts import (
     DomainList,
@@ -24,10 +21,6 @@ LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max
 DOMAIN = (
     st.lists(LABEL, min_size=1, max_size=4).map(".".join).filter(lambda d: not d.replace(".", "").isdigit())
 )
-
-
-def test_hosts__doctests() -> None:
-    assert doctest.testmod(hosts).failed == 0
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import doctest
 import gzip
 import socket
 from collections.abc import AsyncIterator, Iterable
@@ -38,10 +37,6 @@ from federation.ssrf import AddressPolicy
 POLICY = HttpPolicy(user_agent=make_user_agent("0.1.0", "https://velo-fives.example/"))
 LOOSE = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)
 PACKAGE = Path(federation.__file__).resolve().parent
-
-
-def test_http__doctests() -> None:
-    assert doctest.testmod(http).failed == 0
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from federation import keys
 from federation.errors import KeyFormatError
 from federation.keys import (
     check_key_strength,
@@ -36,10 +34,6 @@ def _b58encode(data: bytes) -> str:
         number, digit = divmod(number, 58)
         out = _B58[digit] + out
     return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-
-
-def test_keys__doctests() -> None:
-    assert doctest.testmod(keys).failed == 0
 
 
 def test_generate_rsa_keypair__pem_forms_and_size() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 from typing import Any
 
 import pytest
@@ -100,7 +99,3 @@ def test_limits__wire_format_section_12() -> None:
     assert (limits.REDIRECTS_MAX, limits.COLLECTION_PAGES_MAX) == (3, 10)
     assert (limits.TITLE_MAX, limits.BOOKING_CONTENT_MAX, limits.LOCAL_ACTOR_FIELDS_MAX) == (120, 500, 6)
     assert (limits.LISTING_IMAGES_MAX, limits.LISTING_TAGS_MIN, limits.LISTING_TAGS_MAX) == (4, 1, 4)
-
-
-def test_limits__doctests() -> None:
-    assert doctest.testmod(limits).failed == 0

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fedicoop.domain import french
 from fedicoop.domain.french import (
     DAY_ABBREVIATIONS,
     DAY_NAMES,
@@ -27,10 +25,6 @@ from fedicoop.domain.french import (
 
 def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=paris_zone())
-
-
-def test_doctests__pass() -> None:
-    assert doctest.testmod(french).failed == 0
 
 
 def test_constants__seven_days_twelve_months_lowercase() -> None:

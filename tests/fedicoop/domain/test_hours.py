@@ -3,7 +3,6 @@ normalisation, the ``Horaires`` text, and the tolerant schema.org reader."""
 
 from __future__ import annotations
 
-import doctest
 import itertools
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
@@ -12,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fedicoop.domain import hours as hours_module
 from fedicoop.domain.hours import (
     APPOINTMENT_ONLY_TEXT,
     Closure,
@@ -72,10 +70,6 @@ def fives_hours() -> WeeklyHours:
 
 def fives_closures() -> list[Closure]:
     return [Closure(date(2025, 12, 24), date(2026, 1, 2))]
-
-
-def test_doctests__pass() -> None:
-    assert doctest.testmod(hours_module).failed == 0
 
 
 # --- Weekday ---------------------------------------------------------------------------------------

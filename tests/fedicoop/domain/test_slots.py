@@ -3,7 +3,6 @@ closures, capacity, the 60-day horizon, slot fragments, and properties of the al
 
 from __future__ import annotations
 
-import doctest
 import itertools
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -11,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fedicoop.domain import slots as slots_module
 from fedicoop.domain.french import format_next_slot, paris_zone
 from fedicoop.domain.hours import Closure, OpeningRange, Weekday, WeeklyHours
 from fedicoop.domain.slots import (
@@ -53,10 +51,6 @@ def every_day(opens: str, closes: str) -> WeeklyHours:
 
 def starts(slots: list[Slot]) -> list[str]:
     return [slot.start.isoformat() for slot in slots]
-
-
-def test_doctests__pass() -> None:
-    assert doctest.testmod(slots_module).failed == 0
 
 
 # --- known answers -----------------------------------------------------------------------------------
