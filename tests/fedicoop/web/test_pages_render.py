@@ -1,9 +1,9 @@
 """Tests of fedicoop.web.rendering: the HTML pages rendered from the wire-format documents.
 
-The fixtures are the JSON examples of wire-format.md (§3.1, §5, §6.1, §6.2, §7) written as Python dicts;
-each test works on a deep copy. Pages are checked with the standard library's ``html.parser``: structure
-(doctype, language, landmarks, one ``h1``, skip link, well-formed nesting), content, and the absence of
-any active content coming from hostile documents.
+The fixtures are the golden examples of wire-format.md (§3.1, §5, §6.1, §6.2, §7) from
+``schemas.examples``, loaded afresh for each test. Pages are checked with the standard library's
+``html.parser``: structure (doctype, language, landmarks, one ``h1``, skip link, well-formed
+nesting), content, and the absence of any active content coming from hostile documents.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import jinja2
 import pytest
 
 from fedicoop.web.rendering import PageRenderer
+from schemas.examples import load_example
 
 SITE = "Atelier vélo de Fives"
 BASE_URL = "https://velo-fives.example"
@@ -29,516 +30,7 @@ NOT_IN_P = frozenset(
     {"p", "div", "ul", "ol", "dl", "section", "article", "header", "footer", "nav", "main", "h1"}
 )
 
-# --- fixtures copied from wire-format.md -------------------------------------------------------------
-
-_ORGANIZATION: dict[str, Any] = {
-    "id": "https://velo-fives.example/actors/atelier-fives",
-    "type": "Organization",
-    "preferredUsername": "atelier-fives",
-    "name": "Atelier vélo de Fives",
-    "summary": (
-        "<p>Atelier coopératif de réparation de vélos à Lille-Fives : réparation sur "
-        "rendez-vous et ateliers d'autoréparation.</p>"
-    ),
-    "url": "https://velo-fives.example/@atelier-fives",
-    "inbox": "https://velo-fives.example/actors/atelier-fives/inbox",
-    "outbox": "https://velo-fives.example/actors/atelier-fives/outbox",
-    "followers": "https://velo-fives.example/actors/atelier-fives/followers",
-    "following": "https://velo-fives.example/actors/atelier-fives/following",
-    "endpoints": {
-        "sharedInbox": "https://velo-fives.example/inbox",
-    },
-    "manuallyApprovesFollowers": False,
-    "discoverable": True,
-    "indexable": True,
-    "published": "2025-09-01T08:00:00Z",
-    "icon": {
-        "type": "Image",
-        "mediaType": "image/png",
-        "url": "https://velo-fives.example/media/atelier-fives-logo.png",
-    },
-    "publicKey": {
-        "id": "https://velo-fives.example/actors/atelier-fives#main-key",
-        "owner": "https://velo-fives.example/actors/atelier-fives",
-        "publicKeyPem": (
-            "-----BEGIN PUBLIC KEY-----\n"
-            "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqIAYvNFGbZ5g4iiK6feS\n"
-            "dXD4bDStFM58A7tHycYXaYtzZQpIeHXAmaXuZzXIwtrP4N0gIk8JNwZvXj2UPS+S\n"
-            "07t0V9wNK94he01LV5EMz/GN4eNnFmDL64HIEuKLvV8TvgjbUPRD6Y5X0UpKi2ZI\n"
-            "FLSb96Q5w0Z/k7ntpVKV52y8kz5Fjr/O/0JuHryZe0yItzJh8kzFfeMf0EXzfSna\n"
-            "KvT7P9jhgC6uTre+jXyvVZjiHDrnqvvucdI3I7DRfXo1OqARBrLjy+TdseUAjNYJ\n"
-            "+OuPRI1URIWQI01DCHqcohVu9+Ar+BiCjFp3ua+XMuJvrvbD61d1Fvig/9nbBRR+\n8QIDAQAB\n"
-            "-----END PUBLIC KEY-----\n"
-        ),
-    },
-    "location": {
-        "type": "Place",
-        "id": "https://velo-fives.example/places/0199d1f0-2b3c-7d4e-8f50-61a2b3c4d5e6",
-        "name": "Atelier vélo de Fives",
-        "latitude": 50.6292,
-        "longitude": 3.0886,
-        "address": {
-            "type": "PostalAddress",
-            "streetAddress": "12 rue de l'Exemple",
-            "postalCode": "59800",
-            "addressLocality": "Lille",
-            "addressRegion": "Hauts-de-France",
-            "addressCountry": "FR",
-        },
-        "communeCode": "59350",
-        "departementCode": "59",
-        "regionCode": "32",
-        "epciCode": "200093201",
-        "cogYear": 2025,
-    },
-    "openingHoursSpecification": [
-        {
-            "type": "OpeningHoursSpecification",
-            "dayOfWeek": [
-                "https://schema.org/Tuesday",
-                "https://schema.org/Wednesday",
-                "https://schema.org/Thursday",
-                "https://schema.org/Friday",
-            ],
-            "opens": "14:00",
-            "closes": "19:00",
-        },
-        {
-            "type": "OpeningHoursSpecification",
-            "dayOfWeek": [
-                "https://schema.org/Saturday",
-            ],
-            "opens": "10:00",
-            "closes": "13:00",
-        },
-        {
-            "type": "OpeningHoursSpecification",
-            "opens": "00:00",
-            "closes": "00:00",
-            "validFrom": "2025-12-24",
-            "validThrough": "2026-01-02",
-        },
-    ],
-    "attachment": [
-        {
-            "type": "PropertyValue",
-            "name": "Horaires",
-            "value": "mar.–ven. 14h–19h · sam. 10h–13h · fermé du 24/12 au 02/01",
-        },
-        {
-            "type": "PropertyValue",
-            "name": "Rendez-vous",
-            "value": (
-                "<a "
-                'href="https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4'
-                'd5e6f70812" '
-                'rel="nofollow noopener">prendre rendez-vous</a>'
-            ),
-        },
-        {
-            "type": "Link",
-            "name": "Réparation de vélo sur rendez-vous",
-            "mediaType": ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"'),
-            "href": "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812",
-            "rel": [
-                "payment",
-                "https://w3id.org/valueflows/ont/vf#Proposal",
-            ],
-        },
-    ],
-}
-
-
-_OFFER: dict[str, Any] = {
-    "id": "https://partage-lille.example/listings/1ed7a2a8-0a77-6dbc-a34f-f3a729006754",
-    "type": "Note",
-    "kind": "object",
-    "purpose": "offer",
-    "attributedTo": "https://partage-lille.example/actors/partage-lille",
-    "title": "Prêt : perceuse-visseuse 18 V",
-    "content": (
-        "<p><strong>Prêt : perceuse-visseuse 18 V</strong></p><p>Sans fil, deux batteries et "
-        "un coffret d'embouts.</p><p>Lille (59) · caution 30 € · prêt gratuit, une "
-        "semaine</p><p><a "
-        'href="https://ebs-lille.example/fr/produits/perceuse-visseuse-18-v/1ed7a2a8-'
-        '0a77-6dbc-a34f-f3a729006754">Voir '
-        "l'annonce et demander le prêt</a></p><p><a "
-        'href="https://partage-lille.example/tags/pret" class="mention hashtag" '
-        'rel="tag">#<span>Pret</span></a> <a '
-        'href="https://partage-lille.example/tags/lille" class="mention hashtag" '
-        'rel="tag">#<span>Lille</span></a></p>'
-    ),
-    "contentMap": {
-        "fr": (
-            "<p><strong>Prêt : perceuse-visseuse 18 V</strong></p><p>Sans fil, deux batteries "
-            "et un coffret d'embouts.</p><p>Lille (59) · caution 30 € · prêt gratuit, une "
-            "semaine</p><p><a "
-            'href="https://ebs-lille.example/fr/produits/perceuse-visseuse-18-v/1ed7a'
-            '2a8-0a77-6dbc-a34f-f3a729006754">Voir '
-            "l'annonce et demander le prêt</a></p><p><a "
-            'href="https://partage-lille.example/tags/pret" class="mention hashtag" '
-            'rel="tag">#<span>Pret</span></a> <a '
-            'href="https://partage-lille.example/tags/lille" class="mention hashtag" '
-            'rel="tag">#<span>Lille</span></a></p>'
-        ),
-    },
-    "mediaType": "text/html",
-    "url": (
-        "https://ebs-lille.example/fr/produits/perceuse-visseuse-18-v/1ed7a2a8-0a77-6dbc-a34f-f3a729006754"
-    ),
-    "published": "2025-10-02T07:15:00Z",
-    "updated": "2025-10-02T07:15:00Z",
-    "to": [
-        "https://www.w3.org/ns/activitystreams#Public",
-    ],
-    "cc": [
-        "https://partage-lille.example/actors/partage-lille/followers",
-    ],
-    "tag": [
-        {
-            "type": "Hashtag",
-            "name": "#Pret",
-            "href": "https://partage-lille.example/tags/pret",
-        },
-        {
-            "type": "Hashtag",
-            "name": "#Lille",
-            "href": "https://partage-lille.example/tags/lille",
-        },
-    ],
-    "attachment": [
-        {
-            "type": "Image",
-            "mediaType": "image/jpeg",
-            "url": "https://partage-lille.example/media/4437be7d.jpg",
-            "name": "Perceuse-visseuse bleue posée sur son coffret",
-        },
-    ],
-    "location": {
-        "type": "Place",
-        "name": "Lille",
-        "latitude": 50.6309,
-        "longitude": 3.0709,
-        "radius": 7800.0,
-        "units": "m",
-        "address": {
-            "type": "PostalAddress",
-            "addressLocality": "Lille",
-            "addressCountry": "FR",
-        },
-        "communeCode": "59350",
-        "departementCode": "59",
-        "regionCode": "32",
-        "epciCode": "200093201",
-        "cogYear": 2025,
-    },
-    "publishes": {
-        "type": "Intent",
-        "id": "https://partage-lille.example/listings/1ed7a2a8-0a77-6dbc-a34f-f3a729006754#primary",
-        "action": "transferCustody",
-        "resourceConformsTo": "https://w3id.org/fedicoop/ns/categories/travaux-outillage",
-        "resourceClassifiedAs": [
-            "https://ebs-lille.example/fr/categories/travaux-outillage",
-        ],
-        "resourceQuantity": {
-            "hasUnit": "one",
-            "hasNumericalValue": "1",
-        },
-        "availableQuantity": {
-            "hasUnit": "one",
-            "hasNumericalValue": "1",
-        },
-    },
-    "unitBased": False,
-    "deposit": {
-        "type": "MonetaryAmount",
-        "value": "30.00",
-        "currency": "EUR",
-    },
-    "loanDuration": "P7D",
-}
-
-
-_REQUEST: dict[str, Any] = {
-    "id": "https://partage-lille.example/listings/0199e0b7-3c4d-7e5f-8a6b-7c8d9e0f1a2b",
-    "type": "Note",
-    "kind": "object",
-    "purpose": "request",
-    "attributedTo": "https://partage-lille.example/actors/partage-lille",
-    "title": "Recherche : remorque vélo pour enfant",
-    "content": (
-        "<p><strong>Recherche : remorque vélo pour enfant</strong></p><p>À emprunter pour le "
-        "week-end du 25 octobre.</p><p>Roubaix (59)</p><p><a "
-        'href="https://partage-lille.example/listings/0199e0b7-3c4d-7e5f-8a6b-7c8d9e0'
-        'f1a2b">Répondre '
-        "à la demande</a></p>"
-    ),
-    "contentMap": {
-        "fr": (
-            "<p><strong>Recherche : remorque vélo pour enfant</strong></p><p>À emprunter pour "
-            "le week-end du 25 octobre.</p><p>Roubaix (59)</p><p><a "
-            'href="https://partage-lille.example/listings/0199e0b7-3c4d-7e5f-8a6b-7c8'
-            'd9e0f1a2b">Répondre '
-            "à la demande</a></p>"
-        ),
-    },
-    "mediaType": "text/html",
-    "url": "https://partage-lille.example/listings/0199e0b7-3c4d-7e5f-8a6b-7c8d9e0f1a2b",
-    "published": "2025-10-10T16:00:00Z",
-    "to": [
-        "https://www.w3.org/ns/activitystreams#Public",
-    ],
-    "cc": [
-        "https://partage-lille.example/actors/partage-lille/followers",
-    ],
-    "location": {
-        "type": "Place",
-        "name": "Roubaix",
-        "latitude": 50.6912,
-        "longitude": 3.174,
-        "radius": 3000.0,
-        "units": "m",
-        "address": {
-            "type": "PostalAddress",
-            "addressLocality": "Roubaix",
-            "addressCountry": "FR",
-        },
-        "communeCode": "59512",
-        "departementCode": "59",
-        "regionCode": "32",
-        "epciCode": "200093201",
-        "cogYear": 2025,
-    },
-    "publishes": {
-        "type": "Intent",
-        "id": "https://partage-lille.example/listings/0199e0b7-3c4d-7e5f-8a6b-7c8d9e0f1a2b#primary",
-        "action": "transferCustody",
-        "resourceConformsTo": "https://w3id.org/fedicoop/ns/categories/velos-accessoires",
-        "resourceQuantity": {
-            "hasUnit": "one",
-            "hasNumericalValue": "1",
-        },
-        "hasBeginning": "2025-10-25T09:00:00+02:00",
-        "hasEnd": "2025-10-26T19:00:00+01:00",
-    },
-    "unitBased": False,
-}
-
-
-_REPAIR_OFFER: dict[str, Any] = {
-    "id": "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812",
-    "type": "Note",
-    "kind": "repair",
-    "purpose": "offer",
-    "attributedTo": "https://velo-fives.example/actors/atelier-fives",
-    "title": "Réparation de vélo sur rendez-vous",
-    "content": (
-        "<p><strong>Réparation de vélo sur rendez-vous</strong></p><p>Vélos classiques et "
-        "électriques. Révision 50 €, réglage des freins 15 €.</p><p>Lille (59) · prochain "
-        "créneau libre : mardi 14 octobre à 14h</p><p><a "
-        'href="https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f708'
-        '12">Réserver '
-        "un créneau</a></p>"
-    ),
-    "contentMap": {
-        "fr": (
-            "<p><strong>Réparation de vélo sur rendez-vous</strong></p><p>Vélos classiques et "
-            "électriques. Révision 50 €, réglage des freins 15 €.</p><p>Lille (59) · prochain "
-            "créneau libre : mardi 14 octobre à 14h</p><p><a "
-            'href="https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6'
-            'f70812">Réserver '
-            "un créneau</a></p>"
-        ),
-    },
-    "mediaType": "text/html",
-    "url": "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812",
-    "published": "2025-09-01T08:00:00Z",
-    "updated": "2025-10-13T06:00:00Z",
-    "to": [
-        "https://www.w3.org/ns/activitystreams#Public",
-    ],
-    "cc": [
-        "https://velo-fives.example/actors/atelier-fives/followers",
-    ],
-    "tag": [
-        {
-            "type": "Hashtag",
-            "name": "#ReparationVelo",
-            "href": "https://velo-fives.example/tags/reparationvelo",
-        },
-    ],
-    "location": {
-        "type": "Place",
-        "id": "https://velo-fives.example/places/0199d1f0-2b3c-7d4e-8f50-61a2b3c4d5e6",
-        "name": "Atelier vélo de Fives",
-        "latitude": 50.6292,
-        "longitude": 3.0886,
-        "address": {
-            "type": "PostalAddress",
-            "streetAddress": "12 rue de l'Exemple",
-            "postalCode": "59800",
-            "addressLocality": "Lille",
-            "addressCountry": "FR",
-        },
-        "communeCode": "59350",
-        "departementCode": "59",
-        "regionCode": "32",
-        "epciCode": "200093201",
-        "cogYear": 2025,
-    },
-    "publishes": {
-        "type": "Intent",
-        "id": "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812#primary",
-        "action": "deliverService",
-        "resourceConformsTo": "https://w3id.org/fedicoop/ns/categories/reparation-velo",
-        "resourceQuantity": {
-            "hasUnit": "one",
-            "hasNumericalValue": "1",
-        },
-    },
-    "unitBased": False,
-    "slots": "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812/slots",
-    "nextSlot": "2025-10-14T14:00:00+02:00",
-}
-
-
-_SLOT_PAGE: dict[str, Any] = {
-    "id": "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812/slots?page=1",
-    "type": "OrderedCollectionPage",
-    "partOf": "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812/slots",
-    "next": "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812/slots?page=2",
-    "orderedItems": [
-        {
-            "type": "Intent",
-            "id": (
-                "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f7"
-                "0812/slots#2025-10-14T12:00Z"
-            ),
-            "action": "deliverService",
-            "resourceConformsTo": "https://w3id.org/fedicoop/ns/categories/reparation-velo",
-            "hasBeginning": "2025-10-14T14:00:00+02:00",
-            "hasEnd": "2025-10-14T15:00:00+02:00",
-            "resourceQuantity": {
-                "hasUnit": "one",
-                "hasNumericalValue": "1",
-            },
-            "availableQuantity": {
-                "hasUnit": "one",
-                "hasNumericalValue": "2",
-            },
-        },
-        {
-            "type": "Intent",
-            "id": (
-                "https://velo-fives.example/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f7"
-                "0812/slots#2025-10-14T13:00Z"
-            ),
-            "action": "deliverService",
-            "resourceConformsTo": "https://w3id.org/fedicoop/ns/categories/reparation-velo",
-            "hasBeginning": "2025-10-14T15:00:00+02:00",
-            "hasEnd": "2025-10-14T16:00:00+02:00",
-            "resourceQuantity": {
-                "hasUnit": "one",
-                "hasNumericalValue": "1",
-            },
-            "availableQuantity": {
-                "hasUnit": "one",
-                "hasNumericalValue": "1",
-            },
-        },
-    ],
-}
-
-
-_EVENT: dict[str, Any] = {
-    "id": "https://velo-fives.example/events/0199a8c4-1f2e-7a3b-8c4d-5e6f7a8b9c0d",
-    "type": "Event",
-    "name": "Atelier d'autoréparation vélo",
-    "summary": (
-        "Samedi 18 octobre 2025, 10h–13h · Atelier vélo de Fives, 12 rue de l'Exemple, 59800 "
-        "Lille · gratuit, inscription conseillée"
-    ),
-    "content": (
-        "<p>Venez réparer votre vélo avec l'aide des bénévoles : outils et conseils fournis, "
-        "pièces à prix libre.</p><p>Samedi 18 octobre 2025, 10h–13h, 12 rue de l'Exemple à "
-        "Lille. Gratuit.</p>"
-    ),
-    "contentMap": {
-        "fr": (
-            "<p>Venez réparer votre vélo avec l'aide des bénévoles : outils et conseils "
-            "fournis, pièces à prix libre.</p><p>Samedi 18 octobre 2025, 10h–13h, 12 rue de "
-            "l'Exemple à Lille. Gratuit.</p>"
-        ),
-    },
-    "mediaType": "text/html",
-    "url": "https://velo-fives.example/events/0199a8c4-1f2e-7a3b-8c4d-5e6f7a8b9c0d",
-    "attributedTo": "https://velo-fives.example/actors/atelier-fives",
-    "organizers": {
-        "type": "Collection",
-        "totalItems": 1,
-        "items": [
-            "https://velo-fives.example/actors/atelier-fives",
-        ],
-    },
-    "published": "2025-10-01T10:00:00Z",
-    "updated": "2025-10-01T10:00:00Z",
-    "startTime": "2025-10-18T10:00:00+02:00",
-    "endTime": "2025-10-18T13:00:00+02:00",
-    "timezone": "Europe/Paris",
-    "category": "WORKSHOPS_SKILL_SHARING",
-    "joinMode": "external",
-    "externalParticipationUrl": (
-        "https://velo-fives.example/events/0199a8c4-1f2e-7a3b-8c4d-5e6f7a8b9c0d/inscription"
-    ),
-    "maximumAttendeeCapacity": 12,
-    "status": "CONFIRMED",
-    "eventStatus": "EventScheduled",
-    "isOnline": False,
-    "anonymousParticipationEnabled": False,
-    "inLanguage": "fr",
-    "to": [
-        "https://www.w3.org/ns/activitystreams#Public",
-    ],
-    "cc": [
-        "https://velo-fives.example/actors/atelier-fives/followers",
-    ],
-    "tag": [
-        {
-            "type": "Hashtag",
-            "name": "#ReparationVelo",
-            "href": "https://velo-fives.example/tags/reparationvelo",
-        },
-    ],
-    "attachment": [
-        {
-            "type": "Document",
-            "name": "Banner",
-            "mediaType": "image/jpeg",
-            "url": "https://velo-fives.example/media/atelier-samedi.jpg",
-        },
-    ],
-    "location": {
-        "type": "Place",
-        "id": "https://velo-fives.example/places/0199d1f0-2b3c-7d4e-8f50-61a2b3c4d5e6",
-        "name": "Atelier vélo de Fives",
-        "latitude": 50.6292,
-        "longitude": 3.0886,
-        "address": {
-            "type": "PostalAddress",
-            "streetAddress": "12 rue de l'Exemple",
-            "postalCode": "59800",
-            "addressLocality": "Lille",
-            "addressRegion": "Hauts-de-France",
-            "addressCountry": "FR",
-        },
-        "communeCode": "59350",
-        "departementCode": "59",
-        "regionCode": "32",
-        "epciCode": "200093201",
-        "cogYear": 2025,
-    },
-}
-
+# --- fixtures: the golden examples of wire-format.md (schemas/examples) and one cooperative ---------
 
 _PARTAGE_LILLE: dict[str, Any] = {
     "id": "https://partage-lille.example/actors/partage-lille",
@@ -553,9 +45,14 @@ _PARTAGE_LILLE: dict[str, Any] = {
 }
 
 
+def _example(name: str) -> dict[str, Any]:
+    """A golden example of wire-format.md (``schemas/examples``), as the node serves it."""
+    return load_example(name)
+
+
 def organization() -> dict[str, Any]:
     """The workshop actor of wire-format §3.1."""
-    return copy.deepcopy(_ORGANIZATION)
+    return _example("actor-organization")
 
 
 def partage_lille() -> dict[str, Any]:
@@ -565,27 +62,27 @@ def partage_lille() -> dict[str, Any]:
 
 def offer() -> dict[str, Any]:
     """The loan offer of wire-format §5."""
-    return copy.deepcopy(_OFFER)
+    return _example("offer-loan")
 
 
 def request() -> dict[str, Any]:
     """The request of wire-format §5."""
-    return copy.deepcopy(_REQUEST)
+    return _example("request")
 
 
 def repair_offer() -> dict[str, Any]:
     """The repair offer of wire-format §6.1."""
-    return copy.deepcopy(_REPAIR_OFFER)
+    return _example("repair-offer")
 
 
 def slot_page() -> dict[str, Any]:
     """The first page of the slot collection of wire-format §6.2."""
-    return copy.deepcopy(_SLOT_PAGE)
+    return _example("slot-page")
 
 
 def event() -> dict[str, Any]:
     """The event of wire-format §7."""
-    return copy.deepcopy(_EVENT)
+    return _example("event")
 
 
 def tombstone() -> dict[str, Any]:
@@ -779,7 +276,7 @@ def test_listing__renders_the_loan_offer(renderer: PageRenderer) -> None:
     page = Page(renderer.listing(offer(), partage_lille()))
 
     assert page.h1_texts == ["Prêt : perceuse-visseuse 18 V"]
-    assert_alternate(page, _OFFER["id"])
+    assert_alternate(page, offer()["id"])
     for expected in (
         "Offre",
         "Objet",
@@ -797,7 +294,7 @@ def test_listing__renders_the_loan_offer(renderer: PageRenderer) -> None:
         assert expected in page.text, expected
     assert "En pause" not in page.text
     assert page.all("img", alt="Perceuse-visseuse bleue posée sur son coffret")
-    assert page.all("a", href=_OFFER["url"])
+    assert page.all("a", href=offer()["url"])
     assert "https://partage-lille.example/@partage-lille" in page.hrefs()
 
 
@@ -824,7 +321,7 @@ def test_listing__renders_the_request_and_its_period(renderer: PageRenderer) -> 
     page = Page(renderer.listing(request(), partage_lille()))
 
     assert page.h1_texts == ["Recherche : remorque vélo pour enfant"]
-    assert_alternate(page, _REQUEST["id"])
+    assert_alternate(page, request()["id"])
     assert "Demande" in page.text
     assert "Catégorie Vélos & accessoires" in page.text
     assert "Période souhaitée du samedi 25 octobre 2025 à 9h au dimanche 26 octobre 2025 à 19h" in page.text
@@ -838,7 +335,7 @@ def test_listing__renders_the_repair_offer_with_its_next_slot(renderer: PageRend
     assert page.h1_texts == ["Réparation de vélo sur rendez-vous"]
     assert "Réparation" in page.text
     assert "Prochain créneau libre : mardi 14 octobre à 14h" in page.text
-    assert page.all("a", href=f"{_REPAIR_OFFER['id']}/slots")
+    assert page.all("a", href=f"{repair_offer()['id']}/slots")
     assert "Lieu Atelier vélo de Fives 12 rue de l'Exemple, 59800 Lille" in page.text
     assert "Gratuit" not in page.text
 
@@ -902,7 +399,7 @@ def test_event__renders_the_workshop_event(renderer: PageRenderer) -> None:
     page = Page(renderer.event(event(), organization()))
 
     assert page.h1_texts == ["Atelier d'autoréparation vélo"]
-    assert_alternate(page, _EVENT["id"])
+    assert_alternate(page, event()["id"])
     for expected in (
         "Date Samedi 18 octobre 2025, 10h–13h",
         "Lieu Atelier vélo de Fives 12 rue de l'Exemple, 59800 Lille",
@@ -912,7 +409,7 @@ def test_event__renders_the_workshop_event(renderer: PageRenderer) -> None:
         "Organisé par Atelier vélo de Fives",
     ):
         assert expected in page.text, expected
-    assert page.all("a", href=_EVENT["externalParticipationUrl"])
+    assert page.all("a", href=event()["externalParticipationUrl"])
     assert page.all("img", src="https://velo-fives.example/media/atelier-samedi.jpg", alt="")
     assert "Annulé" not in page.text
 
@@ -926,7 +423,7 @@ def test_event__cancelled_event_shows_annule_and_no_registration(renderer: PageR
 
     assert "Annulé" in page.text
     assert page.all("li", **{"class": "badge badge-cancelled"})
-    assert not page.all("a", href=_EVENT["externalParticipationUrl"])
+    assert not page.all("a", href=event()["externalParticipationUrl"])
 
 
 def test_event__accepts_a_mailto_registration_link(renderer: PageRenderer) -> None:
@@ -954,7 +451,7 @@ def test_actor__renders_the_workshop_profile(renderer: PageRenderer) -> None:
     page = Page(renderer.actor(organization(), [repair_offer()], [event()]))
 
     assert page.h1_texts == ["Atelier vélo de Fives"]
-    assert_alternate(page, _ORGANIZATION["id"])
+    assert_alternate(page, organization()["id"])
     for expected in (
         "Suivre depuis Mastodon : @atelier-fives@velo-fives.example",
         "Atelier coopératif de réparation de vélos à Lille-Fives",
@@ -969,8 +466,8 @@ def test_actor__renders_the_workshop_profile(renderer: PageRenderer) -> None:
         "Samedi 18 octobre 2025, 10h–13h",
     ):
         assert expected in page.text, expected
-    appointment = page.all("a", href=_REPAIR_OFFER["id"])
-    assert {"rel": "nofollow noopener noreferrer ugc", "href": _REPAIR_OFFER["id"]} in appointment
+    appointment = page.all("a", href=repair_offer()["id"])
+    assert {"rel": "nofollow noopener noreferrer ugc", "href": repair_offer()["id"]} in appointment
     assert page.all("img", src="https://velo-fives.example/media/atelier-fives-logo.png", alt="")
 
 
@@ -1007,9 +504,9 @@ def test_slots__lists_the_slot_times_in_paris_time(renderer: PageRenderer) -> No
     page = Page(renderer.slots(repair_offer(), organization(), slot_page()["orderedItems"], 1, True))
 
     assert page.h1_texts == ["Créneaux libres : Réparation de vélo sur rendez-vous"]
-    assert_alternate(page, _SLOT_PAGE["id"])
+    assert_alternate(page, slot_page()["id"])
     assert "mardi 14 octobre 2025 14h–15h · 2 places libres 15h–16h · 1 place libre" in page.text
-    assert page.all("a", href=_SLOT_PAGE["next"], rel="next")
+    assert page.all("a", href=slot_page()["next"], rel="next")
     assert not page.all("a", rel="prev")
 
 
@@ -1034,7 +531,7 @@ def test_slots__converts_utc_instants_to_paris_wall_clock(renderer: PageRenderer
     assert "mardi 14 octobre 2025 14h–15h30" in page.text
     assert "mardi 2 décembre 2025 14h–15h" in page.text
     assert not page.all("span", **{"class": "slot-free"})  # availableQuantity unknown
-    assert page.all("a", href=f"{_REPAIR_OFFER['slots']}?page=1", rel="prev")
+    assert page.all("a", href=f"{repair_offer()['slots']}?page=1", rel="prev")
     assert not page.all("a", rel="next")
 
 
