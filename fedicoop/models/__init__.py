@@ -11,4 +11,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "fedicoop.models.social",
     "fedicoop.models.bookings",
     "fedicoop.models.tokens",
+    "fedicoop.models.deliveries",
+    "fedicoop.models.inbox",
+    "fedicoop.models.remote",
+    "fedicoop.models.catalogue",
 )

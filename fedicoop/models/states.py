@@ -70,3 +70,31 @@ class FollowState(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+class DeliveryState(StrEnum):
+    """State of one delivery row (wire-format §11)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD = "dead"
+    SKIPPED = "skipped"
+
+
+class InboxState(StrEnum):
+    """State of one incoming activity: waiting, applied, stored as ignored, or failed after retries."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class CatalogueKind(StrEnum):
+    """What a catalogue item is: an offer, a request, a repair offer or an event."""
+
+    OFFER = "offer"
+    REQUEST = "request"
+    REPAIR = "repair"
+    EVENT = "event"
