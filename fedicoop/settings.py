@@ -77,6 +77,26 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Optional bootstrap API token accepted besides the stored ones."
     )
+    authorized_fetch: bool = Field(
+        default=False,
+        description="Object and collection GETs need a valid HTTP signature; actors and keys stay public.",
+    )
+    blocked_domains: list[str] = Field(
+        default_factory=list, description="Hosts (and their subdomains) that never federate with this node."
+    )
+    allowed_domains: list[str] | None = Field(
+        default=None,
+        description="Regional mode: when set, only these hosts (and their subdomains) federate.",
+    )
+    signature_max_skew: int = Field(
+        default=3600, ge=60, le=86400, description="Seconds of clock difference accepted on a signed Date."
+    )
+    worker_in_serve: bool = Field(
+        default=True, description="Run the delivery and inbox worker inside `fedicoop serve`."
+    )
+    worker_concurrency: int = Field(
+        default=32, ge=1, le=1024, description="Deliveries a worker sends at once (at most 4 per host)."
+    )
 
     @classmethod
     def settings_customise_sources(
