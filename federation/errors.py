@@ -15,13 +15,20 @@ and map each to its own HTTP status::
     │   └── KeyUnavailableError          the key could not be retrieved
     ├── KeyFormatError               a key that does not parse or is too weak
     ├── HostError                    a host name that cannot be normalised
+    ├── HandleError                  an ``@name@host`` handle that does not parse
+    ├── OriginError                  an activity's ids are not on its actor's origin (FEP-fe34)
     ├── FetchError                   a remote document could not be fetched
     │   ├── AddressBlockedError          refused by the address policy (SSRF guard)
+    │   ├── HostBlockedError             the host is blocked or not allowlisted; nothing was sent
+    │   ├── FetchTimeoutError            a timeout or the total time budget ran out
+    │   ├── FetchConnectionError         connection, DNS, TLS or protocol failure
+    │   ├── RedirectError                a redirect to another origin, or too many
     │   ├── RemoteNotFoundError          404
     │   ├── RemoteGoneError              410 or a Tombstone
     │   ├── ResponseTooLargeError        over the size cap
     │   ├── ContentTypeError             not an ActivityStreams media type
-    │   └── IdMismatchError              the document's id is not the URL fetched
+    │   ├── IdMismatchError              the document's id is not the URL fetched
+    │   └── WebFingerError               WebFinger gave no usable actor, or the round trip failed
     ├── DeliveryError                an activity could not be delivered
     └── JsonLdError                  a JSON-LD document cannot be processed offline
         ├── ContextNotAllowedError       a context URL we do not ship
@@ -75,12 +82,36 @@ class HostError(FederationError):
     """A host name that is empty, malformed or not valid IDNA."""
 
 
+class HandleError(FederationError):
+    """A handle that is not ``@name@host``, ``name@host`` or ``acct:name@host`` with a valid host."""
+
+
+class OriginError(FederationError):
+    """An activity's id, or its object's id or author, is not on the origin of its actor (FEP-fe34)."""
+
+
 class FetchError(FederationError):
     """A remote document could not be fetched or was not acceptable."""
 
 
 class AddressBlockedError(FetchError):
     """The URL or the address it resolves to is refused by the address policy (SSRF guard)."""
+
+
+class HostBlockedError(FetchError):
+    """The host is blocked, or not allowlisted in regional mode; no request was made."""
+
+
+class FetchTimeoutError(FetchError):
+    """A phase timeout or the total time budget of the request ran out."""
+
+
+class FetchConnectionError(FetchError):
+    """The connection failed: DNS, refused connection, TLS, reset or a protocol violation."""
+
+
+class RedirectError(FetchError):
+    """A redirect left the origin of the requested URL, had no usable Location, or there were too many."""
 
 
 class RemoteNotFoundError(FetchError):
@@ -101,6 +132,10 @@ class ContentTypeError(FetchError):
 
 class IdMismatchError(FetchError):
     """The fetched document's ``id`` differs from the URL it was fetched from."""
+
+
+class WebFingerError(FetchError):
+    """WebFinger answered without a usable ActivityStreams ``self`` link, or the round trip failed."""
 
 
 class DeliveryError(FederationError):

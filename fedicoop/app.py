@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -24,15 +24,18 @@ from fedicoop.clock import Clock, system_clock
 from fedicoop.db import open_database
 from fedicoop.errors import FedicoopError
 from fedicoop.installation import check_installation
+from fedicoop.network import NetworkHolder, open_network
 from fedicoop.node import build_node
 from fedicoop.services.actors import ensure_application_actor
+from fedicoop.services.processing import InboxJob
 from fedicoop.settings import Settings
-from fedicoop.web import activitypub, pages, wellknown
+from fedicoop.web import activitypub, inbox, pages, wellknown
 from fedicoop.web.api import create_api
 from fedicoop.web.errors import classify
 from fedicoop.web.middleware import DatabaseContextHolder, DatabaseContextMiddleware
 from fedicoop.web.rendering import PageRenderer
 from fedicoop.web.responses import html_response, json_response, wants_json
+from fedicoop.worker import running_worker, worker_id
 
 logger = logging.getLogger("fedicoop.web")
 
@@ -74,6 +77,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     check_installation()
     node = build_node(settings, clock)
     holder = DatabaseContextHolder()
+    network_holder = NetworkHolder()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -81,14 +85,24 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
             holder.context = context
             await ensure_application_actor(settings.display_name, clock())
             try:
-                yield
+                async with open_network(node) as network, AsyncExitStack() as stack:
+                    network_holder.network = network
+                    if settings.worker_in_serve:
+                        name = worker_id()
+                        jobs = [InboxJob(network, name)]
+                        await stack.enter_async_context(running_worker(network, extra_jobs=jobs, name=name))
+                    try:
+                        yield
+                    finally:
+                        network_holder.network = None
             finally:
                 holder.context = None
 
-    api = create_api(node)
+    api = create_api(node, network_holder)
     routes = [
         *wellknown.ROUTES,
         *activitypub.ROUTES,
+        *inbox.ROUTES,
         *pages.ROUTES,
         Route("/healthz", health, methods=["GET", "HEAD"]),
         Mount("/api/v1", app=api),
@@ -106,6 +120,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     )
     app.add_exception_handler(FederationError, _fedicoop_error)
     app.state.node = node
+    app.state.network_holder = network_holder
     app.state.renderer = PageRenderer(site_name=settings.display_name, base_url=settings.base_url)
     app.state.api = api
     return app

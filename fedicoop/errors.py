@@ -7,7 +7,9 @@ code::
     FedicoopError
     ├── SettingsError        a setting is missing or invalid (names the FEDICOOP_* variable)
     ├── ValidationError      input that breaks a rule (names the field and the rule)
-    │   └── BadRequestError  a malformed query or path parameter (400 rather than 422)
+    │   ├── BadRequestError  a malformed query or path parameter or body (400 rather than 422)
+    │   ├── PayloadTooLargeError   a request body over its cap (413)
+    │   └── UnsupportedMediaTypeError  a body of a media type the endpoint does not read (415)
     ├── NotFoundError        the named actor, listing, event or token does not exist
     ├── GoneError            the object existed and was deleted (a Tombstone answers)
     ├── AuthenticationError  no or a bad bearer token
@@ -37,6 +39,14 @@ class ValidationError(FedicoopError):
 
 class BadRequestError(ValidationError):
     """A query or path parameter that cannot be read at all (``?page=abc``, a malformed resource)."""
+
+
+class PayloadTooLargeError(ValidationError):
+    """A request body larger than the endpoint accepts."""
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """A request body whose ``Content-Type`` the endpoint does not read."""
 
 
 class NotFoundError(FedicoopError):

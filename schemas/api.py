@@ -442,3 +442,70 @@ class AvailabilityOut(AvailabilityInput):
     actor: str
     repair_offer: str | None
     next_slots: list[SlotOut]
+
+
+class DeliveryOut(BaseModel):
+    """One row of the delivery queue: an activity on its way to one inbox, and how it went so far."""
+
+    id: int
+    activity: str
+    activity_type: str
+    inbox: str
+    host: str
+    recipient: str | None
+    state: Literal["pending", "delivered", "failed", "dead", "skipped"]
+    attempts: int
+    first_attempt_at: datetime | None
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class CatalogueSlotOut(BaseModel):
+    """One free slot of a remote repair offer; ``available`` is None when the workshop does not say."""
+
+    id: str
+    start: datetime
+    end: datetime
+    available: int | None
+
+
+class CatalogueItemOut(BaseModel):
+    """A remote offer, request, repair offer or event held in the catalogue.
+
+    ``id`` is the object's ActivityPub id, ``actor`` its author's; ``content`` and ``summary`` are HTML
+    sanitised to the allow-list of wire-format §13.4; ``url`` is the human page at the origin.
+    ``next_slots`` are the first upcoming slots of a repair offer as last fetched.
+    """
+
+    id: str
+    actor: str
+    host: str
+    kind: Literal["offer", "request", "repair", "event"]
+    purpose: Literal["offer", "request"] | None
+    category: str | None
+    name: str
+    content: str
+    summary: str
+    url: str | None
+    available: bool
+    published: datetime | None
+    updated: datetime | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    location_name: str | None
+    latitude: float | None
+    longitude: float | None
+    received_at: datetime
+    slots_url: str | None
+    slots_fetched_at: datetime | None
+    next_slots: list[CatalogueSlotOut]
+
+
+class CataloguePageOut(BaseModel):
+    """One page of the catalogue, newest first; pass ``next_cursor`` as ``cursor`` for the next one."""
+
+    items: list[CatalogueItemOut]
+    next_cursor: str | None

@@ -60,6 +60,7 @@ async def _pg_admin(statement: str) -> None:
 
 
 def _settings(database_url: str, tmp_path: Path, **extra: Any) -> Settings:
+    extra.setdefault("worker_in_serve", False)  # tests run the worker's jobs themselves
     return load_settings(
         toml_file=None,
         env_file=None,

@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 import pydantic
 import typer
 
+from federation.errors import FederationError
 from fedicoop.db import open_database
 from fedicoop.errors import FedicoopError, SettingsError
+from fedicoop.network import Network, open_network
 from fedicoop.node import Node, build_node
 from fedicoop.services.actors import ensure_application_actor
 from fedicoop.settings import Settings, load_settings
@@ -86,12 +88,22 @@ def run_with_database(action: Callable[[Node], Awaitable[T]], settings: Settings
 
     try:
         return asyncio.run(main())
-    except FedicoopError as exc:
+    except (FedicoopError, FederationError) as exc:
         status, _ = classify(exc)
         code = {404: EXIT_NOT_FOUND, 410: EXIT_NOT_FOUND, 409: EXIT_CONFLICT, 500: EXIT_FAILURE}.get(
             status, EXIT_INVALID
         )
         raise fail(str(exc), code) from None
+
+
+def run_with_network(action: Callable[[Network], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run ``action(network)`` with the database and the node's federation runtime open."""
+
+    async def with_network(node: Node) -> T:
+        async with open_network(node) as network:
+            return await action(network)
+
+    return run_with_database(with_network, settings)
 
 
 def print_json(value: Any) -> None:

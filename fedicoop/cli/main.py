@@ -11,6 +11,9 @@ import uvicorn
 
 from fedicoop.app import create_app
 from fedicoop.cli.bridge import EXIT_FAILURE, fail, print_json, run_with_database, settings_or_exit, validate
+from fedicoop.cli.catalogue import catalogue_app
+from fedicoop.cli.deliveries import deliveries_app, worker
+from fedicoop.cli.follows import follow, followers_app, following, unfollow
 from fedicoop.db import describe_database, migrate_database
 from fedicoop.demo import seed_demo
 from fedicoop.node import Node
@@ -20,6 +23,13 @@ from schemas.api import TokenCreate
 app = typer.Typer(help="fedicoop: a federated ActivityPub node for cooperatives.", no_args_is_help=True)
 token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(followers_app, name="followers")
+app.command()(follow)
+app.command()(unfollow)
+app.command()(following)
+app.command()(worker)
 
 TOML_TEMPLATE = """# fedicoop settings (FEDICOOP_* environment variables override them)
 base_url = "{base_url}"

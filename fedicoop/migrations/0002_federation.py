@@ -93,6 +93,7 @@ class Migration(migrations.Migration):
                 ('attempts', fields.IntField(default=0)),
                 ('next_attempt_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('locked_by', fields.CharField(null=True, max_length=64)),
                 ('last_error', fields.TextField(default='', unique=False)),
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

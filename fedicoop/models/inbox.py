@@ -29,6 +29,7 @@ class InboxItem(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(db_index=True)
     locked_until = fields.DatetimeField(null=True)
+    locked_by = fields.CharField(max_length=64, null=True)
     last_error = fields.TextField(default="")
     received_at = fields.DatetimeField()
     processed_at = fields.DatetimeField(null=True)

@@ -15,12 +15,16 @@ from fastapi.responses import JSONResponse
 from federation.errors import FederationError
 from fedicoop.errors import FedicoopError
 from fedicoop.models.states import ListingKind, Purpose
+from fedicoop.network import NetworkHolder
 from fedicoop.node import Node
 from fedicoop.services import actors as actor_service
 from fedicoop.services import availability as availability_service
 from fedicoop.services import events as event_service
 from fedicoop.services import listings as listing_service
 from fedicoop.services.tokens import authenticate
+from fedicoop.web.api_deliveries import deliveries_router
+from fedicoop.web.api_follows import follows_router
+from fedicoop.web.catalogue import catalogue_page_view, parse_catalogue_query
 from fedicoop.web.errors import classify
 from fedicoop.web.views import actor_view, availability_view, event_view, listing_view
 from schemas.api import (
@@ -29,6 +33,7 @@ from schemas.api import (
     ActorUpdate,
     AvailabilityInput,
     AvailabilityOut,
+    CataloguePageOut,
     Created,
     ErrorBody,
     EventCreate,
@@ -61,8 +66,8 @@ def describe_validation(errors: list[Any]) -> tuple[str, str | None]:
     return "; ".join(parts), first
 
 
-def create_api(node: Node) -> FastAPI:
-    """Build the API sub-app of ``node``."""
+def create_api(node: Node, network: NetworkHolder | None = None) -> FastAPI:
+    """Build the API sub-app of ``node``; ``network`` gives the routes that talk to peers their runtime."""
     api = FastAPI(
         title="fedicoop",
         version="1",
@@ -259,5 +264,29 @@ def create_api(node: Node) -> FastAPI:
     async def set_availability(username: str, body: AvailabilityInput) -> AvailabilityOut:
         await availability_service.set_availability(username, body, node.publisher, node.clock())
         return await _availability_out(username)
+
+    api.include_router(deliveries_router(node, auth, ERRORS))
+    api.include_router(follows_router(node, network or NetworkHolder(), auth, ERRORS))
+
+    @api.get(
+        "/catalogue",
+        response_model=CataloguePageOut,
+        dependencies=auth,
+        responses=ERRORS,
+        tags=["catalogue"],
+    )
+    async def list_catalogue(
+        kind: Annotated[str | None, Query(description="offer, request, repair or event.")] = None,
+        purpose: Annotated[str | None, Query(description="offer or request.")] = None,
+        actor: Annotated[str | None, Query(description="The author's actor id (URL).")] = None,
+        q: Annotated[str | None, Query(description="Words to find, case and accents ignored.")] = None,
+        limit: Annotated[str | None, Query(description="Items per page, 1 to 100 (20).")] = None,
+        cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    ) -> CataloguePageOut:
+        """The remote offers, requests, repair offers and events this node holds, newest first."""
+        query = parse_catalogue_query(
+            {"kind": kind, "purpose": purpose, "actor": actor, "q": q, "limit": limit, "cursor": cursor}
+        )
+        return catalogue_page_view(await query.run(), node.clock())
 
     return api

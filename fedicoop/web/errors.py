@@ -8,6 +8,8 @@ from fedicoop import errors as app_errors
 # Most specific first: the first class an exception is an instance of decides.
 ERROR_TABLE: tuple[tuple[type[Exception], int, str], ...] = (
     (app_errors.BadRequestError, 400, "bad_request"),
+    (app_errors.PayloadTooLargeError, 413, "too_large"),
+    (app_errors.UnsupportedMediaTypeError, 415, "unsupported_media_type"),
     (app_errors.ValidationError, 422, "invalid"),
     (app_errors.NotFoundError, 404, "not_found"),
     (app_errors.GoneError, 410, "gone"),

@@ -7,6 +7,7 @@ one URL cannot disagree.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,6 +23,7 @@ from fedicoop.node import Node
 from fedicoop.services import actors as actor_service
 from fedicoop.services.events import list_events
 from fedicoop.services.listings import list_listings
+from fedicoop.web.catalogue import catalogue_page_view, parse_catalogue_query
 from fedicoop.web.rendering import PageRenderer
 from fedicoop.web.responses import html_response
 from schemas.limits import SLOT_PAGE_SIZE
@@ -131,4 +133,24 @@ async def tag_page(request: Request) -> Response:
     return html_response(_renderer(request).home(info, [], listings, events))
 
 
-ROUTES = [Route("/", home, methods=["GET", "HEAD"]), Route("/tags/{tag}", tag_page, methods=["GET", "HEAD"])]
+async def catalogue_page(request: Request) -> Response:
+    """``/catalogue``: the remote items this node holds, filtered by the GET form, newest first."""
+    node = _node(request)
+    query = parse_catalogue_query(dict(request.query_params))
+    page = catalogue_page_view(await query.run(), node.clock())
+    base = f"{node.settings.base_url}/catalogue"
+
+    def url(parameters: dict[str, str]) -> str:
+        return f"{base}?{urlencode(parameters)}" if parameters else base
+
+    next_page = url(query.parameters(cursor=page.next_cursor)) if page.next_cursor else None
+    first_page = url(query.parameters(cursor=None)) if query.cursor else None
+    items = [item.model_dump(mode="json") for item in page.items]
+    return html_response(_renderer(request).catalogue(query.parameters(), items, next_page, first_page))
+
+
+ROUTES = [
+    Route("/", home, methods=["GET", "HEAD"]),
+    Route("/tags/{tag}", tag_page, methods=["GET", "HEAD"]),
+    Route("/catalogue", catalogue_page, methods=["GET", "HEAD"]),
+]

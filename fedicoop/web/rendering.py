@@ -49,6 +49,12 @@ Document = Mapping[str, Any]
 
 _KIND_LABELS = {"object": "Objet", "service": "Service", "repair": "Réparation"}
 _PURPOSE_LABELS = {"offer": "Offre", "request": "Demande"}
+_CATALOGUE_KIND_LABELS = {
+    "offer": "Offre",
+    "request": "Demande",
+    "repair": "Réparation",
+    "event": "Événement",
+}
 _ACTION_LABELS = {"transfer": "Don, vente ou échange", "transferCustody": "Prêt", "deliverService": "Service"}
 _GONE_SENTENCES = {
     "Note": "Cette annonce a été supprimée",
@@ -362,6 +368,13 @@ def _category_label(iri: Any) -> str:
     return CATEGORIES[slug].label if slug else "Autre"
 
 
+def _category_name(slug: Any) -> str:
+    """Return the French label of a fedicoop category slug; other categories (an event's) as given."""
+    if not isinstance(slug, str):
+        return ""
+    return CATEGORIES[slug].label if slug in CATEGORIES else slug
+
+
 def _address(place: Any) -> str:
     """Return the one-line postal address of a Place ("12 rue de l'Exemple, 59800 Lille")."""
     address = place.get("address") if isinstance(place, Mapping) else None
@@ -482,6 +495,8 @@ class PageRenderer:
             "address": _address,
             "as_list": _as_list,
             "category_label": _category_label,
+            "category_name": _category_name,
+            "catalogue_kind_label": _label(_CATALOGUE_KIND_LABELS, "Autre"),
             "duration": _duration,
             "fr_date": _fr_date,
             "fields": _fields,
@@ -566,6 +581,20 @@ class PageRenderer:
         days = _slots_by_day(slots)
         context = {"offer": offer, "actor": actor, "page": page, "has_next": has_next}
         return self._render("slots.html", days=days, collection=_slots_url(offer), **context)
+
+    def catalogue(
+        self,
+        filters: Mapping[str, str],
+        items: Sequence[Document],
+        next_page: str | None,
+        first_page: str | None,
+    ) -> str:
+        """Render the catalogue: the form refilled from ``filters`` (parameter → value), the ``items``
+        (``schemas.api.CatalogueItemOut`` dumped as JSON; their HTML goes through ``safe_html`` again) and
+        the absolute URLs of the next and first pages, when there are such pages."""
+        return self._render(
+            "catalogue.html", filters=filters, items=items, next_page=next_page, first_page=first_page
+        )
 
     def gone(self, tombstone: Document) -> str:
         """Render the "supprimé" page of a deleted object from its ``Tombstone``."""

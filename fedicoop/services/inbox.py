@@ -1,0 +1,208 @@
+"""Receiving activities: verify → validate → persist, the synchronous half of the inbox (wire-format §12).
+
+:func:`receive` works on the request as the web layer read it. It raises a typed error for every
+refusal (the error table maps each to its status: 400, 401, 403, 413, 415) and writes nothing then; an
+accepted activity is stored once, unique by its id, for the worker to process (:mod:`processing`). A
+duplicate, or a Delete whose actor is gone, is acknowledged without being stored again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+import pydantic
+from tortoise.exceptions import IntegrityError
+
+from federation.addressing import actor_id_of
+from federation.errors import (
+    HostBlockedError,
+    KeyUnavailableError,
+    OriginError,
+    RemoteGoneError,
+    RemoteNotFoundError,
+)
+from federation.origin import Trust, check_origins, trust_of
+from fedicoop.errors import (
+    BadRequestError,
+    ForbiddenError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
+from fedicoop.models.inbox import InboxItem
+from fedicoop.network import Network
+from schemas.activities import ACTIVITY_TYPES, parse_activity
+from schemas.errors import BoundsError
+from schemas.limits import INBOX_BODY_MAX, IRI_MAX, check_json_depth
+
+__all__ = ["INBOX_MEDIA_TYPES", "Incoming", "Receipt", "ReceiptStatus", "parse_body", "receive"]
+
+logger = logging.getLogger("fedicoop.inbox")
+
+INBOX_MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
+"""The media types an inbox reads (anything else: 415)."""
+
+
+class ReceiptStatus(StrEnum):
+    """What became of an accepted POST: stored, already known, or dropped on purpose."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """An inbox request as received: method, absolute URL, raw headers, body, and the addressed actor.
+
+    ``recipient`` is the username of a personal inbox, or ``None`` for the shared inbox.
+    """
+
+    method: str
+    url: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes
+    recipient: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, by case-insensitive name."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The inbox's answer: what happened, the activity id when there is one, and why."""
+
+    status: ReceiptStatus
+    activity_id: str | None
+    detail: str
+
+
+def check_media_type(content_type: str | None) -> None:
+    """Raise UnsupportedMediaTypeError unless the body is JSON of an ActivityStreams kind."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type not in INBOX_MEDIA_TYPES:
+        raise UnsupportedMediaTypeError(
+            f"Content-Type {content_type or '(none)'} is not application/activity+json", field="Content-Type"
+        )
+
+
+def _first_error(exc: pydantic.ValidationError) -> tuple[str, str]:
+    error = exc.errors()[0]
+    location = ".".join(str(part) for part in error["loc"])
+    return location, error["msg"]
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """Parse and validate an activity's JSON (§12 step 3): an object with string id, type and actor.
+
+    Raises BadRequestError naming the field and the rule; a known activity type must also fit its
+    schema (bounds included).
+    """
+    if len(body) > INBOX_BODY_MAX:
+        raise PayloadTooLargeError(f"body over {INBOX_BODY_MAX} bytes")
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequestError(f"body is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise BadRequestError(f"body must be a JSON object, not {type(document).__name__}")
+    try:
+        check_json_depth(document)
+    except BoundsError as exc:
+        raise BadRequestError(str(exc)) from None
+    for name in ("id", "type"):
+        value = document.get(name)
+        if not isinstance(value, str) or not value:
+            raise BadRequestError(f"activity {name} must be a non-empty string", field=name)
+    actor = actor_id_of(document.get("actor"))
+    if actor is None:
+        raise BadRequestError("activity actor must be an id or an object with an id", field="actor")
+    for name, value in (("id", document["id"]), ("actor", actor)):
+        if len(value) > IRI_MAX or urlsplit(value).scheme not in ("http", "https"):
+            raise BadRequestError(f"activity {name} must be an http(s) URL of at most {IRI_MAX} characters")
+    if document["type"] in ACTIVITY_TYPES:
+        try:
+            parse_activity(document)
+        except pydantic.ValidationError as exc:
+            location, message = _first_error(exc)
+            raise BadRequestError(f"{document['type']} {location}: {message}", field=location) from None
+    return document
+
+
+def _object_host(document: Mapping[str, Any]) -> str | None:
+    value = actor_id_of(document.get("object"))
+    return urlsplit(value).hostname if value else None
+
+
+def _peek_delete(body: bytes) -> str | None:
+    """The id of the activity when ``body`` is a Delete (for the gone-actor rule), else ``None``."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if (
+        isinstance(document, dict)
+        and document.get("type") == "Delete"
+        and isinstance(document.get("id"), str)
+    ):
+        return str(document["id"])
+    return None
+
+
+async def receive(network: Network, incoming: Incoming) -> Receipt:
+    """Verify, validate and store one inbox POST; raise a typed error (and store nothing) to refuse it.
+
+    Order (§12): size → media type → signature → JSON and bounds → blocks → origins → unique insert.
+    """
+    if len(incoming.body) > INBOX_BODY_MAX:
+        raise PayloadTooLargeError(f"body over {INBOX_BODY_MAX} bytes")
+    check_media_type(incoming.header("content-type"))
+    try:
+        signer = await network.checker.verify(incoming.method, incoming.url, incoming.headers, incoming.body)
+    except KeyUnavailableError as exc:
+        deleted = _peek_delete(incoming.body)
+        if deleted is not None and isinstance(exc.__cause__, RemoteGoneError | RemoteNotFoundError):
+            return Receipt(ReceiptStatus.DROPPED, deleted, "Delete from an actor that is gone: dropped")
+        if isinstance(exc.__cause__, HostBlockedError):
+            raise ForbiddenError(
+                f"the signer's host does not federate with this node: {exc.__cause__}"
+            ) from None
+        raise
+    document = parse_body(incoming.body)
+    actor = actor_id_of(document["actor"]) or ""
+    for role, url in (("signer", signer), ("actor", actor)):
+        if not network.hosts.allows_url(url):
+            raise ForbiddenError(
+                f"the {role}'s host {urlsplit(url).hostname} does not federate with this node"
+            )
+    object_host = _object_host(document)
+    if object_host is not None and not network.hosts.allows(object_host):
+        raise ForbiddenError(f"the object's host {object_host} does not federate with this node")
+    try:
+        check_origins(document)
+    except OriginError as exc:
+        raise BadRequestError(str(exc)) from None
+    trust = trust_of(document, signer)
+    now = network.node.clock()
+    try:
+        await InboxItem.create(
+            activity_iri=document["id"],
+            type=document["type"],
+            actor_iri=actor,
+            signer_iri=signer,
+            authentic=trust is Trust.AUTHENTIC,
+            recipient=incoming.recipient,
+            document=document,
+            next_attempt_at=now,
+            received_at=now,
+        )
+    except IntegrityError:
+        return Receipt(ReceiptStatus.DUPLICATE, document["id"], "already received")
+    return Receipt(ReceiptStatus.STORED, document["id"], "accepted for processing")
