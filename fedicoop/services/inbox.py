@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from tortoise.exceptions import IntegrityError
 
 from federation.addressing import actor_id_of
 from federation.errors import (
+    FederationError,
     HostBlockedError,
     KeyUnavailableError,
     OriginError,
@@ -34,13 +36,15 @@ from fedicoop.errors import (
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
 )
+from fedicoop.models.deliveries import DomainHealth
 from fedicoop.models.inbox import InboxItem
 from fedicoop.network import Network
+from fedicoop.services.deliveries import host_of, host_succeeded
 from schemas.activities import ACTIVITY_TYPES, parse_activity
 from schemas.errors import BoundsError
 from schemas.limits import INBOX_BODY_MAX, IRI_MAX, check_json_depth
 
-__all__ = ["INBOX_MEDIA_TYPES", "Incoming", "Receipt", "ReceiptStatus", "parse_body", "receive"]
+__all__ = ["INBOX_MEDIA_TYPES", "Incoming", "Receipt", "ReceiptStatus", "heard_from", "parse_body", "receive"]
 
 logger = logging.getLogger("fedicoop.inbox")
 
@@ -93,6 +97,14 @@ def check_media_type(content_type: str | None) -> None:
         )
 
 
+ENVELOPE_ONLY = frozenset({"Create", "Update"})
+"""Activities whose embedded object is judged later, by the catalogue: the inbox checks the envelope only.
+
+An object that is not one of ours (a Mastodon post, another FEP-0837 dialect) is not a malformed
+request: it is stored, then processed as ignored.
+"""
+
+
 def _first_error(exc: pydantic.ValidationError) -> tuple[str, str]:
     error = exc.errors()[0]
     location = ".".join(str(part) for part in error["loc"])
@@ -128,8 +140,14 @@ def parse_body(body: bytes) -> dict[str, Any]:
         if len(value) > IRI_MAX or urlsplit(value).scheme not in ("http", "https"):
             raise BadRequestError(f"activity {name} must be an http(s) URL of at most {IRI_MAX} characters")
     if document["type"] in ACTIVITY_TYPES:
+        envelope = document
+        if document["type"] in ENVELOPE_ONLY and isinstance(document.get("object"), dict):
+            object_id = actor_id_of(document["object"])
+            if object_id is None:
+                raise BadRequestError(f"{document['type']} object has no id", field="object.id")
+            envelope = {**document, "object": object_id}
         try:
-            parse_activity(document)
+            parse_activity(envelope)
         except pydantic.ValidationError as exc:
             location, message = _first_error(exc)
             raise BadRequestError(f"{document['type']} {location}: {message}", field=location) from None
@@ -156,6 +174,20 @@ def _peek_delete(body: bytes) -> str | None:
     return None
 
 
+async def heard_from(signer: str, now: datetime) -> None:
+    """A correctly signed request from ``signer``'s host clears that host's failing days (wire-format §11).
+
+    One indexed read per request; the write happens only when the host has something to clear.
+    """
+    try:
+        host = host_of(signer)
+    except FederationError:
+        return
+    health = await DomainHealth.filter(host=host).only("id", "unavailable", "failure_days").first()
+    if health is not None and (health.unavailable or health.failure_days):
+        await host_succeeded(host, now)
+
+
 async def receive(network: Network, incoming: Incoming) -> Receipt:
     """Verify, validate and store one inbox POST; raise a typed error (and store nothing) to refuse it.
 
@@ -175,6 +207,7 @@ async def receive(network: Network, incoming: Incoming) -> Receipt:
                 f"the signer's host does not federate with this node: {exc.__cause__}"
             ) from None
         raise
+    await heard_from(signer, network.node.clock())
     document = parse_body(incoming.body)
     actor = actor_id_of(document["actor"]) or ""
     for role, url in (("signer", signer), ("actor", actor)):

@@ -7,117 +7,36 @@ that publishes its key, so every signature is fetched and verified over HTTP.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.auth import HttpSignatureAuth
 from federation.digest import make_digest
-from federation.keys import public_key_to_pem
 from fedicoop.app import create_app
 from fedicoop.models.inbox import InboxItem
-from fedicoop.settings import Settings
-from tests.conftest import TEST_BASE_URL, TEST_TOKEN, Clock, _settings
-from tests.federation.loopback import Peer, rsa_key, running_peer
+from tests.conftest import TEST_BASE_URL, Clock, _settings
+from tests.federation.loopback import rsa_key
+from tests.fedicoop.remote import AS, PUBLIC, Remote, post_signed
 
 pytestmark = pytest.mark.anyio
 
-AS = "https://www.w3.org/ns/activitystreams"
-PUBLIC = f"{AS}#Public"
-
-
-@dataclass
-class Remote:
-    """A remote actor served by a loopback peer, able to sign POSTs to our node."""
-
-    peer: Peer
-    actor_id: str
-    key: rsa.RSAPrivateKey
-
-    @property
-    def key_id(self) -> str:
-        return f"{self.actor_id}#main-key"
-
-    def activity(self, kind: str, number: int, **fields: Any) -> dict[str, Any]:
-        return {
-            "@context": AS,
-            "id": f"{self.actor_id}/activities/{number}",
-            "type": kind,
-            "actor": self.actor_id,
-            **fields,
-        }
-
-
-def actor_document(actor_id: str, key: rsa.RSAPrivateKey) -> dict[str, Any]:
-    return {
-        "@context": [AS, "https://w3id.org/security/v1"],
-        "id": actor_id,
-        "type": "Person",
-        "preferredUsername": actor_id.rsplit("/", 1)[-1],
-        "inbox": f"{actor_id}/inbox",
-        "publicKey": {
-            "id": f"{actor_id}#main-key",
-            "owner": actor_id,
-            "publicKeyPem": public_key_to_pem(key.public_key()),
-        },
-    }
-
-
-@pytest.fixture
-def node_settings(database_url: str, tmp_path: Path) -> Settings:
-    return _settings(database_url, tmp_path, insecure_peers=True)
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[Remote]:
-    async with running_peer() as peer:
-        actor_id = peer.url("/users/camille")
-        key = rsa_key("camille")
-        peer.serve("/users/camille", actor_document(actor_id, key))
-        yield Remote(peer, actor_id, key)
-
-
-@pytest.fixture
-async def node(node_settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(node_settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url=TEST_BASE_URL,
-            headers={"Authorization": f"Bearer {TEST_TOKEN}"},
-        ) as http:
-            await http.post(
-                "/api/v1/actors", json={"username": "atelier-fives", "kind": "workshop", "name": "Atelier"}
-            )
-            yield http
-
 
 async def post(
-    node: httpx.AsyncClient,
-    clock: Clock,
-    remote: Remote,
-    document: dict[str, Any] | bytes,
-    *,
-    path: str = "/inbox",
-    key: rsa.RSAPrivateKey | None = None,
-    key_id: str | None = None,
-    skew: timedelta = timedelta(0),
-    content_type: str = "application/activity+json",
-    tamper: bool = False,
+    node: httpx.AsyncClient, clock: Clock, remote: Remote, document: dict[str, Any] | bytes, **options: Any
 ) -> httpx.Response:
+    if not options.pop("tamper", False):
+        return await post_signed(node, clock, remote, document, **options)
     body = document if isinstance(document, bytes) else json.dumps(document).encode()
-    auth = HttpSignatureAuth(key_id or remote.key_id, key or remote.key, now=lambda: clock() + skew)
-    request = node.build_request("POST", path, content=body, headers={"Content-Type": content_type})
-    auth.sign(request)
-    if tamper:
-        request = node.build_request("POST", path, content=body + b" ", headers=dict(request.headers))
-    return await node.send(request)
+    request = node.build_request(
+        "POST", "/inbox", content=body, headers={"Content-Type": "application/activity+json"}
+    )
+    HttpSignatureAuth(remote.key_id, remote.key, now=clock).sign(request)
+    tampered = node.build_request("POST", "/inbox", content=body + b" ", headers=dict(request.headers))
+    return await node.send(tampered)
 
 
 async def stored() -> list[InboxItem]:
