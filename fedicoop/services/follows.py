@@ -17,14 +17,17 @@ from urllib.parse import urlsplit
 from tortoise.transactions import in_transaction
 
 from federation.addressing import actor_id_of
+from federation.hosts import same_origin
 from federation.webfinger import resolve_handle
 from fedicoop.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from fedicoop.ids import uuid7
 from fedicoop.models.actors import Actor
+from fedicoop.models.catalogue import CatalogueItem
 from fedicoop.models.remote import RemoteActor
 from fedicoop.models.social import Follower, Following
 from fedicoop.models.states import ActorKind, FollowState
 from fedicoop.network import Network
+from fedicoop.services import catalogue
 from fedicoop.services.actors import get_actor, get_application_actor
 from fedicoop.services.deliveries import Target
 from fedicoop.services.remote_actors import resolve_actor
@@ -33,6 +36,7 @@ from schemas.context import AS_CONTEXT, PUBLIC, PUBLIC_ALIASES
 __all__ = [
     "approve",
     "follow",
+    "follows_author",
     "local_actor_for_follow",
     "receive_follow",
     "receive_undo_follow",
@@ -128,10 +132,36 @@ async def unfollow(network: Network, username: str, target: str) -> None:
     }
     async with in_transaction():
         await following.delete()
+        await _forget_unfollowed(target_actor, following.target_iri)
         if target_actor is not None and not target_actor.gone:
             await network.node.publisher.send(
                 "Undo", actor, document, [_target(target_actor)], activity_id=activity_id
             )
+
+
+async def follows_author(author_iri: str) -> bool:
+    """Tell whether a local actor follows ``author_iri``, or the application actor of its node."""
+    if await Following.exists(target_iri=author_iri, state=FollowState.ACCEPTED):
+        return True
+    for row in await Following.filter(state=FollowState.ACCEPTED).only("target_iri"):
+        if same_origin(row.target_iri, author_iri) and await RemoteActor.exists(
+            iri=row.target_iri, type="Application"
+        ):
+            return True
+    return False
+
+
+async def _forget_unfollowed(target: RemoteActor | None, target_iri: str) -> None:
+    """Drop the catalogue items this node no longer follows after an unfollow."""
+    if await Following.exists(target_iri=target_iri):
+        return
+    authors = {target_iri}
+    if target is not None and target.type == "Application":
+        stored = await CatalogueItem.filter(host=target.host).distinct().values_list("actor_iri", flat=True)
+        authors.update(str(author) for author in stored if same_origin(str(author), target_iri))
+    for author in authors:
+        if not await follows_author(author):
+            await catalogue.remove_actor_items(author)
 
 
 async def settle_following(activity: Mapping[str, Any], accepted: bool) -> bool:

@@ -4,8 +4,9 @@
 Follow, Accept, Reject and Undo change the social graph; Create, Update, Delete and Announce change the
 catalogue, and only for authors this node follows (directly, or through their node's application
 actor). Relayed content (signer ≠ actor) and every Announce are refetched from their origin before
-anything is believed. Everything else is stored as ignored. A transient failure (a peer that does not
-answer) is retried with the delivery backoff; a permanent one marks the item failed with its reason.
+anything is believed. A Join of one of our events is answered with Ignore (§7). Everything else is
+stored as ignored. A transient failure (a peer that does not answer) is retried with the delivery
+backoff; a permanent one marks the item failed with its reason.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from fedicoop.models.catalogue import CatalogueItem
 from fedicoop.models.inbox import InboxItem
 from fedicoop.models.remote import RemoteActor
 from fedicoop.models.social import Follower, Following
-from fedicoop.models.states import FollowState, InboxState
+from fedicoop.models.states import InboxState
 from fedicoop.network import Network
 from fedicoop.services import catalogue, follows
+from fedicoop.services.joins import ignore_join
 from fedicoop.services.leases import claim
 from fedicoop.services.remote_actors import forget_actor, resolve_actor
 
@@ -57,22 +59,10 @@ def _types(value: Any) -> set[str]:
     return set()
 
 
-async def follows_author(network: Network, author_iri: str) -> bool:
-    """Tell whether a local actor follows ``author_iri``, or the application actor of its node."""
-    if await Following.exists(target_iri=author_iri, state=FollowState.ACCEPTED):
-        return True
-    for row in await Following.filter(state=FollowState.ACCEPTED).only("target_iri"):
-        if same_origin(row.target_iri, author_iri) and await RemoteActor.exists(
-            iri=row.target_iri, type="Application"
-        ):
-            return True
-    return False
-
-
 async def _store(network: Network, document: Mapping[str, Any], author: str, now: datetime) -> Outcome:
     if not _types(document.get("type")) & OBJECT_TYPES:
         return Outcome.IGNORED
-    if not is_public(document) or not await follows_author(network, author):
+    if not is_public(document) or not await follows.follows_author(author):
         return Outcome.IGNORED
     item = await catalogue.store_object(document, actor_iri=author, now=now)
     if item is None:
@@ -162,6 +152,8 @@ async def apply_activity(network: Network, item: InboxItem) -> Outcome:
         return await _delete(network, item, now)
     if kind == "Announce":
         return await _announce(network, item, now)
+    if kind == "Join" and item.authentic:
+        return Outcome.APPLIED if await ignore_join(network, activity) else Outcome.IGNORED
     return Outcome.IGNORED
 
 

@@ -20,6 +20,7 @@ from fedicoop.models.inbox import InboxItem
 from fedicoop.models.social import Follower, Following
 from fedicoop.models.states import FollowState, InboxState
 from fedicoop.services.processing import InboxJob
+from fedicoop.services.remote_actors import resolve_actor
 from tests.conftest import Clock
 from tests.fedicoop.remote import LOCAL_ACTOR, PUBLIC, Remote, network_of, post_signed
 
@@ -214,3 +215,20 @@ async def test_accept_of_our_follow__only_from_the_followed_actor(
     accept = remote.activity("Accept", 2, object=follow_id)  # mitra: the Follow by id
     assert (await deliver(app, node, clock, remote, accept)).state == InboxState.PROCESSED
     assert (await Following.get(target_iri=remote.actor_id)).state == FollowState.ACCEPTED
+
+
+async def test_unfollow__undo_queued_and_the_authors_items_dropped(
+    node_app: tuple[httpx.AsyncClient, Starlette], clock: Clock, remote: Remote
+) -> None:
+    node, app = node_app
+    await resolve_actor(network_of(app), remote.actor_id)
+    await follow_remote(remote, clock)
+    await deliver(app, node, clock, remote, remote.activity("Create", 1, object=remote.note(1), to=[PUBLIC]))
+    assert await CatalogueItem.exists(actor_iri=remote.actor_id)
+    response = await node.delete("/api/v1/follows", params={"actor": "atelier-fives", "target": remote.actor_id})
+    assert response.status_code == 204, response.text
+    assert not await Following.exists(target_iri=remote.actor_id)
+    assert not await CatalogueItem.exists(actor_iri=remote.actor_id)
+    [undo] = await Delivery.filter(activity__type="Undo").prefetch_related("activity")
+    assert undo.inbox == f"{remote.actor_id}/inbox"
+    assert undo.activity.document["object"]["id"] == f"{LOCAL_ACTOR}#f"
