@@ -2,9 +2,11 @@
 
 Every test under ``tests/e2e`` is marked ``slow`` and ``xdist_group("e2e")``: with ``--dist loadgroup``
 they all run on one worker, one test at a time, so that the node processes of two tests never compete
-for the machine (each test starts its own nodes in parallel). When a test fails, the log tails of its
-nodes are added to the failure report; the start timings are a section of every report (``-rP`` shows
-them) and user properties (``--junitxml`` records them).
+for the machine (each test starts its own nodes in parallel). pytest 9.2 with pytest-xdist 3.8 drops the
+group silently (pytest-xdist#1386); the tests stay correct then, each with its own ports, databases and
+directories, only slower to start. When a test fails, the log tails of its nodes are added to the
+failure report; the start timings are a section of every report (``-rP`` shows them) and user
+properties (``--junitxml`` records them).
 """
 
 from __future__ import annotations

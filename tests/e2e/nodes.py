@@ -4,7 +4,13 @@ A :class:`NodeProcess` runs ``fedicoop migrate`` then ``fedicoop serve`` (the ve
 127.0.0.1 with a free port and its own database: a SQLite file in the node's directory, or a fresh
 PostgreSQL database (:class:`PostgresDatabases`). Its output goes to one pair of log files per run,
 shown in every error. A :class:`NodeFactory` starts several nodes in parallel threads and always stops
-them and drops their databases, whatever happened in the test.
+them and drops their databases, whatever happened in the test::
+
+    a, b = node_factory.start("a", "b")              # the pytest fixture of tests/e2e/conftest.py
+    actor = a.api("POST", "/actors", {...}, expect=201).json()["id"]
+    b.get_json(actor)                                # GET as application/activity+json
+    b.cli("following", "--json", check=True)         # any CLI command on b's settings and database
+    b.kill(); b.restart()                            # SIGKILL, then the same port and database
 """
 
 from __future__ import annotations
@@ -237,7 +243,7 @@ class NodeProcess:
         process = self._process
         assert process is not None
         deadline = time.monotonic() + self.startup_timeout
-        last_error = "no answer yet"
+        last_error = f"no {READY_LINE!r} line on stderr yet"
         with httpx.Client(trust_env=False, timeout=2.0) as probe:
             while time.monotonic() < deadline:
                 code = process.poll()

@@ -54,8 +54,9 @@ AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 AS_JSON = "application/activity+json"
 PIP_TIMEOUT = 600.0
 SETUP_TIMEOUT = 60.0
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
+WAIT_SECONDS = 15.0
 BIND_ATTEMPTS = 3
 LOG_TAIL_LINES = 60
 BIND_FAILURE = re.compile(r"address already in use|error while attempting to bind", re.IGNORECASE)
@@ -181,7 +182,7 @@ def base58btc(data: bytes) -> str:
 
 
 def seed_jsonld_cache(path: Path) -> list[str]:
-    """Write bovine's JSON-LD context cache with every bundled context but ActivityStreams; return the URLs."""
+    """Write bovine's JSON-LD context cache: every bundled context but ActivityStreams; return the URLs."""
     rows = []
     for url in sorted(context_files()):
         if url.rstrip("/").removesuffix(".jsonld") in {AS_CONTEXT, AS_CONTEXT.replace("https:", "http:")}:
@@ -244,13 +245,12 @@ class BovinePeer:
         self.database = directory / "bovine.sqlite3"
         self._key = ed25519.Ed25519PrivateKey.generate()
         self._auth = MooAuth(self._key, now=lambda: datetime.now(UTC))
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: asyncio.subprocess.Process | None = None
         self._client: httpx.AsyncClient | None = None
 
     @classmethod
     async def start(cls, install: BovineInstall, directory: Path, *, handle: str = "moocow") -> BovinePeer:
         """Create the actor and start the server on a free port (retried if the port was taken)."""
-        directory.mkdir(parents=True, exist_ok=True)
         peer = cls(install, directory, handle)
         started = time.monotonic()
         for attempt in range(1, BIND_ATTEMPTS + 1):
@@ -305,24 +305,33 @@ class BovinePeer:
         )
         return environment
 
-    async def _launch(self, port: int) -> None:
-        self.port = port
+    def _prepare(self) -> None:
+        """Write the app, the actor setup script and the seeded context cache; drop an older database."""
+        self.directory.mkdir(parents=True, exist_ok=True)
         self.database.unlink(missing_ok=True)
         (self.directory / "bovine_app.py").write_text(APP_SOURCE, encoding="utf-8")
         (self.directory / "setup_actor.py").write_text(SETUP_SOURCE, encoding="utf-8")
         seed_jsonld_cache(self.directory / "bovine_jsonld_cache.sqlite")
+
+    async def _launch(self, port: int) -> None:
+        self.port = port
+        await asyncio.to_thread(self._prepare)
         environment = self._environment()
         self.actor = await self._create_actor(environment)
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [str(self.install.hypercorn), "--bind", f"127.0.0.1:{port}", "--access-logfile", "-"]
-                + ["--error-logfile", "-", "bovine_app:app"],
+        log = await asyncio.to_thread(self.log_path.open, "ab")
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                str(self.install.hypercorn),
+                *("--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--error-logfile", "-"),
+                "bovine_app:app",
                 cwd=self.directory,
                 env=environment,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        finally:
+            log.close()
         self._client = httpx.AsyncClient(timeout=10.0, trust_env=False)
         await self._wait_ready()
 
@@ -358,7 +367,7 @@ class BovinePeer:
         assert self._process is not None and self._client is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+            if self._process.returncode is not None:
                 raise BovinePeerError(f"bovine exited with {self._process.returncode}:\n{self.log()}")
             try:
                 response = await self._client.get(f"{self.base_url}/.well-known/nodeinfo")
@@ -417,14 +426,14 @@ class BovinePeer:
 
     async def collection(self, collection_id: str) -> list[str]:
         """The item ids of one of the actor's collections (``actor["followers"]``…), oldest first."""
-        rows = await asyncio.to_thread(
-            self._query, "SELECT object_id FROM collectionitem WHERE part_of = ? ORDER BY id", (collection_id,)
-        )
+        sql = "SELECT object_id FROM collectionitem WHERE part_of = ? ORDER BY id"
+        rows = await asyncio.to_thread(self._query, sql, (collection_id,))
         return [row[0] for row in rows]
 
     async def stored(self, object_id: str) -> dict[str, Any] | None:
         """An object as bovine stored it (embedded objects are stored apart and referenced by id)."""
-        rows = await asyncio.to_thread(self._query, "SELECT content FROM storedjsonobject WHERE id = ?", (object_id,))
+        sql = "SELECT content FROM storedjsonobject WHERE id = ?"
+        rows = await asyncio.to_thread(self._query, sql, (object_id,))
         return _json(rows[0][0]) if rows else None
 
     async def inbox_items(self) -> list[dict[str, Any]]:
@@ -438,24 +447,26 @@ class BovinePeer:
         return [_json(row[0]) for row in rows]
 
     async def wait_for_inbox(
-        self, predicate: Callable[[dict[str, Any]], bool], *, timeout: float = 15.0
+        self, predicate: Callable[[dict[str, Any]], bool], *, seconds: float = WAIT_SECONDS
     ) -> dict[str, Any]:
         """The first inbox item matching ``predicate``, waiting for bovine's background processing."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + seconds
         while True:
             for item in await self.inbox_items():
                 if predicate(item):
                     return item
             if time.monotonic() > deadline:
-                raise BovinePeerError(f"no matching inbox item after {timeout:.0f} s:\n{self.log()}")
+                raise BovinePeerError(f"no matching inbox item after {seconds:.0f} s:\n{self.log()}")
             await asyncio.sleep(0.1)
 
-    async def wait_for_collection(self, collection_id: str, item: str, *, timeout: float = 15.0) -> None:
+    async def wait_for_collection(
+        self, collection_id: str, item: str, *, seconds: float = WAIT_SECONDS
+    ) -> None:
         """Wait until ``item`` is in ``collection_id`` (e.g. an actor in ``actor["following"]``)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + seconds
         while item not in await self.collection(collection_id):
             if time.monotonic() > deadline:
-                raise BovinePeerError(f"{item} not in {collection_id} after {timeout:.0f} s:\n{self.log()}")
+                raise BovinePeerError(f"{item} not in {collection_id} after {seconds:.0f} s:\n{self.log()}")
             await asyncio.sleep(0.1)
 
     def context_misses(self) -> list[str]:
@@ -478,13 +489,13 @@ class BovinePeer:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.poll() is None:
+        if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.to_thread(process.wait, STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+            except TimeoutError:
                 process.kill()
-        await asyncio.to_thread(process.wait)
+        await process.wait()
 
 
 def _json(value: Any) -> dict[str, Any]:

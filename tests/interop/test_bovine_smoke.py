@@ -1,4 +1,4 @@
-"""bovine-herd on its own, against a stand-in of our node: the peer works, and its signatures meet our verifier.
+"""bovine-herd alone, against a stand-in of our node: the peer works, and its signatures meet our verifier.
 
 The stand-in is a real loopback HTTP server (:mod:`tests.federation.loopback`) publishing one actor with
 a fresh RSA key. Every request bovine sends it is checked on arrival with our
@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.auth import HttpSignatureAuth
 from federation.cavage import parse_signature_header
+from federation.http import HttpPolicy, client_factory
 from federation.keys import load_public_key_pem, public_key_to_pem
 from federation.verifier import VerificationKey
 from schemas.context import PUBLIC, fedicoop_context
@@ -83,7 +84,9 @@ class StandIn:
             if len(hits) >= count:
                 return hits
             await asyncio.sleep(0.05)
-        raise AssertionError(f"{count} {method} {path} expected; got {[(h.method, h.path) for h in self.peer.hits]}")
+        raise AssertionError(
+            f"{count} {method} {path} expected; got {[(h.method, h.path) for h in self.peer.hits]}"
+        )
 
     async def post(self, http: httpx.AsyncClient, url: str, activity: dict[str, Any]) -> httpx.Response:
         """POST ``activity`` signed by the stand-in actor, as our node delivers."""
@@ -103,14 +106,16 @@ async def stand_in() -> AsyncIterator[StandIn]:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    """A plain client for the test's own requests to bovine."""
-    async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
+    """Our node's HTTP client (ActivityStreams ``Accept``, SSRF guard open to loopback) for the test."""
+    async with client_factory(HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)) as client:
         yield client
 
 
 def _trust(stand_in: StandIn, document: dict[str, Any]) -> None:
     key = document["publicKey"]
-    stand_in.peer.keys[key["id"]] = VerificationKey(key["id"], key["owner"], load_public_key_pem(key["publicKeyPem"]))
+    stand_in.peer.keys[key["id"]] = VerificationKey(
+        key["id"], key["owner"], load_public_key_pem(key["publicKeyPem"])
+    )
 
 
 async def _trust_bovine(stand_in: StandIn, bovine: BovinePeer, http: httpx.AsyncClient) -> dict[str, Any]:
@@ -174,7 +179,11 @@ async def test_bovine__follow_arrives_signed_and_verifies(
     assert (follow["type"], follow["id"], follow["actor"]) == ("Follow", follow_id, bovine_peer.actor_id)
     assert follow["object"] == stand_in.actor_id
 
-    accept = {"id": stand_in.peer.url("/accepts/1"), "type": "Accept", "actor": stand_in.actor_id}
+    accept: dict[str, Any] = {
+        "id": stand_in.peer.url("/accepts/1"),
+        "type": "Accept",
+        "actor": stand_in.actor_id,
+    }
     accept |= {"object": follow, "to": [bovine_peer.actor_id]}
     response = await stand_in.post(http, bovine_peer.actor["inbox"], accept)
 
@@ -186,7 +195,11 @@ async def test_bovine__accepts_a_follower_and_delivers_to_it(
     bovine_peer: BovinePeer, stand_in: StandIn, http: httpx.AsyncClient
 ) -> None:
     await _trust_bovine(stand_in, bovine_peer, http)
-    follow = {"id": stand_in.peer.url("/follows/1"), "type": "Follow", "actor": stand_in.actor_id}
+    follow: dict[str, Any] = {
+        "id": stand_in.peer.url("/follows/1"),
+        "type": "Follow",
+        "actor": stand_in.actor_id,
+    }
     follow |= {"object": bovine_peer.actor_id, "to": [bovine_peer.actor_id]}
     response = await stand_in.post(http, bovine_peer.actor["inbox"], follow)
     assert response.status_code == 202, response.text
@@ -201,7 +214,9 @@ async def test_bovine__accepts_a_follower_and_delivers_to_it(
     assert accept["object"]["id"] == follow["id"]
     await bovine_peer.wait_for_collection(bovine_peer.actor["followers"], stand_in.actor_id)
 
-    create_id = await bovine_peer.send_create_note("<p>Moo</p>", to=[PUBLIC], cc=[bovine_peer.actor["followers"]])
+    create_id = await bovine_peer.send_create_note(
+        "<p>Moo</p>", to=[PUBLIC], cc=[bovine_peer.actor["followers"]]
+    )
 
     create_delivery = (await stand_in.wait_for("/inbox", count=2))[1]
     assert create_delivery.signer == bovine_peer.actor_id, create_delivery.signature_error
@@ -209,8 +224,16 @@ async def test_bovine__accepts_a_follower_and_delivers_to_it(
     create = json.loads(create_delivery.body)
     assert (create["type"], create["id"], create["actor"]) == ("Create", create_id, bovine_peer.actor_id)
     note = create["object"]
-    assert (note["type"], note["attributedTo"], note["content"]) == ("Note", bovine_peer.actor_id, "<p>Moo</p>")
+    assert (note["type"], note["attributedTo"], note["content"]) == (
+        "Note",
+        bovine_peer.actor_id,
+        "<p>Moo</p>",
+    )
     assert note["id"].startswith(bovine_peer.base_url + "/objects/")
+    fetched = await http.get(note["id"], auth=stand_in.auth())
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.headers["content-type"] == AS_JSON
+    assert (fetched.json()["id"], fetched.json()["content"]) == (note["id"], "<p>Moo</p>")
 
 
 async def test_bovine__stores_our_signed_create_and_refuses_bad_signatures(
