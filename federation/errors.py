@@ -28,7 +28,8 @@ and map each to its own HTTP status::
     │   ├── ResponseTooLargeError        over the size cap
     │   ├── ContentTypeError             not an ActivityStreams media type
     │   ├── IdMismatchError              the document's id is not the URL fetched
-    │   └── WebFingerError               WebFinger gave no usable actor, or the round trip failed
+    │   ├── DiscoveryError               a discovery document (WebFinger, NodeInfo) is unusable
+    │   │   └── WebFingerError               WebFinger gave no usable actor, or the round trip failed
     ├── DeliveryError                an activity could not be delivered
     └── JsonLdError                  a JSON-LD document cannot be processed offline
         ├── ContextNotAllowedError       a context URL we do not ship
@@ -134,7 +135,11 @@ class IdMismatchError(FetchError):
     """The fetched document's ``id`` differs from the URL it was fetched from."""
 
 
-class WebFingerError(FetchError):
+class DiscoveryError(FetchError):
+    """A discovery document (WebFinger, host-meta, NodeInfo) is missing, malformed or unusable."""
+
+
+class WebFingerError(DiscoveryError):
     """WebFinger answered without a usable ActivityStreams ``self`` link, or the round trip failed."""
 
 

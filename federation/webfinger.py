@@ -18,15 +18,15 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 from xml.etree import ElementTree
 
 from pydantic import ValidationError
 
-from federation.errors import HandleError, HostBlockedError, HostError, RedirectError, WebFingerError
-from federation.fetch import REDIRECT_STATUSES, request_errors
-from federation.hosts import normalize_authority, split_authority
-from federation.http import MAX_DISCOVERY_BYTES, AsyncClient, HttpPolicy, bounded_request
+from federation.discovery import discovery_get
+from federation.errors import HandleError, HostError, WebFingerError
+from federation.hosts import normalize_authority
+from federation.http import AsyncClient, HttpPolicy
 from schemas.discovery import WebFinger
 from schemas.limits import REMOTE_PREFERRED_USERNAME_MAX
 
@@ -66,38 +66,6 @@ def parse_handle(handle: str) -> tuple[str, str]:
         raise HandleError(f"handle {handle!r} has an invalid host: {exc}") from exc
 
 
-def _host_of(authority: str) -> str:
-    return split_authority(authority)[0]
-
-
-async def _get(
-    client: AsyncClient, policy: HttpPolicy, url: str, accept: str, host_allowed: Callable[[str], bool]
-) -> tuple[int, bytes]:
-    """GET a discovery document, following up to ``policy.max_redirects`` redirects to any allowed host."""
-    current = url
-    for _ in range(policy.max_redirects + 1):
-        try:
-            host = _host_of(urlsplit(current).netloc)
-        except HostError as exc:
-            raise WebFingerError(f"cannot query {current!r}: {exc}") from exc
-        if not host_allowed(host):
-            raise HostBlockedError(f"{current} is on the blocked host {host}")
-        with request_errors("GET", current):
-            response = await bounded_request(
-                client,
-                "GET",
-                current,
-                policy=policy,
-                max_bytes=MAX_DISCOVERY_BYTES,
-                headers={"Accept": accept},
-            )
-        location = response.headers.get("location")
-        if response.status_code not in REDIRECT_STATUSES or not location:
-            return response.status_code, response.content
-        current = urljoin(current, location.strip())
-    raise RedirectError(f"GET {url} redirected more than {policy.max_redirects} times")
-
-
 def _lrdd_template(body: bytes) -> str | None:
     if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
         return None  # no DTDs, so no entity expansion
@@ -129,16 +97,16 @@ async def lookup(
     """
     encoded = quote(resource, safe="")
     url = f"{scheme}://{host}/.well-known/webfinger?resource={encoded}"
-    status, body = await _get(client, policy, url, ACCEPT_JRD, host_allowed)
+    status, body = await discovery_get(client, policy, url, ACCEPT_JRD, host_allowed)
     if status == 404:
-        meta_status, meta = await _get(
+        meta_status, meta = await discovery_get(
             client, policy, f"{scheme}://{host}/.well-known/host-meta", "application/xrd+xml", host_allowed
         )
         template = _lrdd_template(meta) if 200 <= meta_status < 300 else None
         if template is None:
             raise WebFingerError(f"{url} answered 404 and host-meta has no lrdd template")
         url = template.replace("{uri}", encoded)
-        status, body = await _get(client, policy, url, ACCEPT_JRD, host_allowed)
+        status, body = await discovery_get(client, policy, url, ACCEPT_JRD, host_allowed)
     if not 200 <= status < 300:
         raise WebFingerError(f"{url} answered HTTP {status}")
     try:

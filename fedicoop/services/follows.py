@@ -30,7 +30,7 @@ from fedicoop.network import Network
 from fedicoop.services import catalogue
 from fedicoop.services.actors import get_actor, get_application_actor
 from fedicoop.services.deliveries import Target
-from fedicoop.services.remote_actors import resolve_actor
+from fedicoop.services.remote_actors import detect_software, resolve_actor
 from schemas.context import AS_CONTEXT, PUBLIC, PUBLIC_ALIASES
 
 __all__ = [
@@ -233,6 +233,8 @@ async def receive_follow(network: Network, activity: Mapping[str, Any], now: dat
         return None
     follower_iri = actor_id_of(activity.get("actor")) or ""
     remote = await resolve_actor(network, follower_iri)
+    if actor.kind == ActorKind.APPLICATION:
+        await detect_software(network, remote)
     state = FollowState.PENDING if actor.manually_approves_followers else FollowState.ACCEPTED
     if not network.hosts.allows(remote.host):
         state = FollowState.REJECTED

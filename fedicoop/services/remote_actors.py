@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation.addressing import inbox_for
+from federation.discovery import software_name
 from federation.errors import FetchError, RemoteGoneError, RemoteNotFoundError
 from federation.hosts import normalize_host, same_origin
 from federation.sanitize import html_to_text
@@ -17,7 +18,7 @@ from fedicoop.models.remote import RemoteActor
 from fedicoop.network import Network
 from schemas.limits import IRI_MAX, NAME_MAX, REMOTE_PREFERRED_USERNAME_MAX
 
-__all__ = ["ACTOR_TYPES", "REFRESH_AFTER", "actor_fields", "forget_actor", "resolve_actor"]
+__all__ = ["ACTOR_TYPES", "REFRESH_AFTER", "actor_fields", "detect_software", "forget_actor", "resolve_actor"]
 
 logger = logging.getLogger("fedicoop.remote")
 
@@ -99,6 +100,30 @@ async def resolve_actor(network: Network, actor_iri: str, *, refresh: bool = Fal
     columns = actor_fields(actor_iri, document)
     actor, _ = await RemoteActor.update_or_create(defaults={**columns, "fetched_at": now}, iri=actor_iri)
     return actor
+
+
+async def detect_software(network: Network, remote: RemoteActor) -> str | None:
+    """Read and remember the NodeInfo software name of a remote actor's server (None when unknown).
+
+    The application actor forwards only events to Mobilizon followers (wire-format §3.2), so it asks
+    this of the servers that follow it. A server without readable NodeInfo is treated as generic.
+    """
+    if remote.software is not None:
+        return remote.software
+    parts = urlsplit(remote.iri)
+    try:
+        name = await software_name(
+            network.client,
+            network.policy,
+            f"{parts.scheme}://{parts.netloc}",
+            host_allowed=network.hosts.allows,
+        )
+    except FetchError as exc:
+        logger.info("no NodeInfo for %s: %s", remote.iri, exc)
+        return None
+    remote.software = name[:64]
+    await remote.save(update_fields=["software"])
+    return remote.software
 
 
 async def forget_actor(actor_iri: str, now: datetime) -> None:

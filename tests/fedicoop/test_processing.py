@@ -17,6 +17,7 @@ from fedicoop.models.actors import Actor
 from fedicoop.models.catalogue import CatalogueItem
 from fedicoop.models.deliveries import Delivery
 from fedicoop.models.inbox import InboxItem
+from fedicoop.models.remote import RemoteActor
 from fedicoop.models.social import Follower, Following
 from fedicoop.models.states import FollowState, InboxState
 from fedicoop.services.processing import InboxJob
@@ -225,10 +226,74 @@ async def test_unfollow__undo_queued_and_the_authors_items_dropped(
     await follow_remote(remote, clock)
     await deliver(app, node, clock, remote, remote.activity("Create", 1, object=remote.note(1), to=[PUBLIC]))
     assert await CatalogueItem.exists(actor_iri=remote.actor_id)
-    response = await node.delete("/api/v1/follows", params={"actor": "atelier-fives", "target": remote.actor_id})
+    response = await node.delete(
+        "/api/v1/follows", params={"actor": "atelier-fives", "target": remote.actor_id}
+    )
     assert response.status_code == 204, response.text
     assert not await Following.exists(target_iri=remote.actor_id)
     assert not await CatalogueItem.exists(actor_iri=remote.actor_id)
     [undo] = await Delivery.filter(activity__type="Undo").prefetch_related("activity")
     assert undo.inbox == f"{remote.actor_id}/inbox"
     assert undo.activity.document["object"]["id"] == f"{LOCAL_ACTOR}#f"
+
+
+async def test_relay_follow_from_mobilizon__only_events_forwarded(
+    node_app: tuple[httpx.AsyncClient, Starlette], clock: Clock, remote: Remote
+) -> None:
+    node, app = node_app
+    remote.peer.serve(
+        "/.well-known/nodeinfo",
+        {
+            "links": [
+                {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": remote.peer.url("/ni")}
+            ]
+        },
+        content_type="application/json",
+    )
+    remote.peer.serve(
+        "/ni",
+        {
+            "version": "2.1",
+            "software": {"name": "mobilizon", "version": "5.1"},
+            "protocols": ["activitypub"],
+            "services": {"inbound": [], "outbound": []},
+            "openRegistrations": False,
+            "usage": {"users": {}},
+            "metadata": {},
+        },
+        content_type="application/json",
+    )
+    follow = remote.activity("Follow", 1, object=PUBLIC)  # a Mastodon-style relay subscription
+    assert (await deliver(app, node, clock, remote, follow)).state == InboxState.PROCESSED
+    assert (await RemoteActor.get(iri=remote.actor_id)).software == "mobilizon"
+    assert (await Follower.get(follower_iri=remote.actor_id)).state == FollowState.ACCEPTED
+    listing = {
+        "actor": "atelier-fives",
+        "kind": "object",
+        "title": "Pompe",
+        "category": "velos-accessoires",
+        "exchange": "gift",
+        "tags": ["velo"],
+    }
+    assert (await node.post("/api/v1/listings", json=listing)).status_code == 201, "listing"
+    event = {
+        "actor": "atelier-fives",
+        "name": "Atelier d'autoréparation",
+        "start_time": "2025-10-20T14:00:00+02:00",
+        "end_time": "2025-10-20T18:00:00+02:00",
+        "location": {"name": "Lille", "latitude": 50.63, "longitude": 3.06},
+    }
+    created = await node.post("/api/v1/events", json=event)
+    assert created.status_code == 201, created.text
+    sent = await Delivery.filter(inbox=f"{remote.actor_id}/inbox").prefetch_related("activity")
+    kinds = sorted(
+        (
+            row.activity.type,
+            row.activity.document["object"]
+            if row.activity.type == "Announce"
+            else row.activity.document["object"]["type"],
+        )
+        for row in sent
+    )
+    assert [kind for kind, _ in kinds] == ["Accept", "Announce", "Create"]
+    assert all("/events/" in str(obj) or obj == "Event" for kind, obj in kinds if kind != "Accept")
