@@ -1,12 +1,16 @@
-"""Fixtures of the federation tests: the vector files copied under tests/fixtures/vectors."""
+"""Fixtures of the federation tests: the vectors under tests/fixtures/vectors, a loopback peer, a client."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from federation.http import AsyncClient, client_factory
+from tests.federation.loopback import LOOSE, Peer, running_peer
 
 VECTORS = Path(__file__).resolve().parent.parent / "fixtures" / "vectors"
 
@@ -48,3 +52,17 @@ def wire_format_10_2() -> dict[str, Any]:
     """The signed Accept of wire-format §10.2."""
     data: dict[str, Any] = _load("wire-format-10.2.json")
     return data
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[Peer]:
+    """A fresh loopback peer (tests that need trusted keys or signatures override it)."""
+    async with running_peer() as server:
+        yield server
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[AsyncClient]:
+    """Our outbound client, allowed to reach loopback peers."""
+    async with client_factory(LOOSE) as client:
+        yield client

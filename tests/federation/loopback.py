@@ -26,11 +26,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from federation.errors import KeyUnavailableError, SignatureError
-from federation.http import ACTIVITY_JSON
+from federation.http import ACTIVITY_JSON, HttpPolicy
 from federation.keys import PrivateKey, generate_rsa_keypair, load_private_key
 from federation.verifier import SignatureChecker, VerificationKey
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+LOOSE = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)
+"""The outbound HTTP policy of the tests: loopback and http:// peers allowed."""
 
 
 @functools.cache

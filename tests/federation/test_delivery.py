@@ -16,9 +16,8 @@ from federation.delivery import DeliveryResult, Outcome, classify, post_activity
 from federation.digest import make_digest
 from federation.fetch import Signer
 from federation.http import AsyncClient, HttpPolicy, MockTransport, client_factory
-from tests.federation.loopback import Peer, free_port, rsa_key, running_peer
+from tests.federation.loopback import LOOSE, Peer, free_port, rsa_key, running_peer
 
-LOOSE = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)
 ACTOR = "https://velo-fives.example/actors/atelier-fives"
 SIGNER = Signer(key_id=f"{ACTOR}#main-key", private_key=rsa_key("atelier"))
 BODY = json.dumps(
@@ -44,12 +43,6 @@ async def peer() -> AsyncIterator[Peer]:
     async with running_peer(require_signature=True) as server:
         server.trust(SIGNER.key_id, ACTOR, SIGNER.private_key)
         yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[AsyncClient]:
-    async with client_factory(LOOSE) as client:
-        yield client
 
 
 async def deliver(

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from federation.discovery import software_name
 from federation.errors import DiscoveryError, HostBlockedError, ResponseTooLargeError
-from federation.http import AsyncClient, HttpPolicy, client_factory
-from tests.federation.loopback import Peer, running_peer
+from federation.http import AsyncClient
+from tests.federation.loopback import LOOSE, Peer
 
 pytestmark = pytest.mark.anyio
 
-LOOSE = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)
 REL = "http://nodeinfo.diaspora.software/ns/schema/2.1"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as server:
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[AsyncClient]:
-    async with client_factory(LOOSE) as client:
-        yield client
 
 
 def nodeinfo(name: str) -> dict[str, Any]:

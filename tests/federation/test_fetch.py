@@ -28,9 +28,8 @@ from federation.errors import (
 )
 from federation.fetch import Fetcher, Signer
 from federation.http import ACCEPT_ACTIVITY, AsyncClient, HttpPolicy, MockTransport, client_factory
-from tests.federation.loopback import Peer, free_port, rsa_key, running_peer
+from tests.federation.loopback import LOOSE, Peer, free_port, rsa_key, running_peer
 
-LOOSE = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)
 NODE_ACTOR = "https://velo-fives.example/actor"
 SIGNER = Signer(key_id=f"{NODE_ACTOR}#main-key", private_key=rsa_key("node"))
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -45,12 +44,6 @@ async def peer() -> AsyncIterator[Peer]:
     async with running_peer() as server:
         server.trust(SIGNER.key_id, NODE_ACTOR, SIGNER.private_key)
         yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[AsyncClient]:
-    async with client_factory(LOOSE) as client:
-        yield client
 
 
 def fetcher(client: AsyncClient, policy: HttpPolicy = LOOSE, **options: Any) -> Fetcher:

@@ -21,13 +21,12 @@ from federation.errors import (
     SignatureInvalidError,
 )
 from federation.fetch import Fetcher, Signer
-from federation.http import AsyncClient, HttpPolicy, client_factory
+from federation.http import AsyncClient
 from federation.keyring import KeyRing, key_from_document, stub_owner
 from federation.keys import ed25519_to_multibase, public_key_to_pem
 from federation.verifier import SignatureChecker
-from tests.federation.loopback import Peer, free_port, rsa_key, running_peer
+from tests.federation.loopback import LOOSE, Peer, free_port, rsa_key, running_peer
 
-LOOSE = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)
 NODE_ACTOR = "https://velo-fives.example/actor"
 SIGNER = Signer(key_id=f"{NODE_ACTOR}#main-key", private_key=rsa_key("node"))
 START = datetime(2025, 10, 13, 6, 0, tzinfo=UTC)
@@ -51,12 +50,6 @@ async def peer() -> AsyncIterator[Peer]:
     async with running_peer(require_signature=True) as server:
         server.trust(SIGNER.key_id, NODE_ACTOR, SIGNER.private_key)
         yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[AsyncClient]:
-    async with client_factory(LOOSE) as client:
-        yield client
 
 
 @pytest.fixture

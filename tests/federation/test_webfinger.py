@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,22 +24,9 @@ from federation.http import AsyncClient, HttpPolicy, MockTransport, client_facto
 from federation.http import Request as Request_
 from federation.http import Response as Response_
 from federation.webfinger import ACCEPT_JRD, parse_handle, resolve_handle
-from tests.federation.loopback import Peer, free_port, running_peer
+from tests.federation.loopback import LOOSE, Peer, free_port, running_peer
 
-LOOSE = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)
 JRD = "application/jrd+json"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as server:
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[AsyncClient]:
-    async with client_factory(LOOSE) as client:
-        yield client
 
 
 def serve_webfinger(
