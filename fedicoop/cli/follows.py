@@ -43,35 +43,22 @@ def unfollow(username: Username, target: Target) -> None:
     typer.echo(f"{username} no longer follows {target}")
 
 
-def following(state: StateOption = None, as_json: AsJson = False) -> None:
-    """List the remote actors our actors follow or asked to follow."""
+def _list_relations(
+    model: type[Following] | type[Follower], state: FollowState | None, as_json: bool
+) -> None:
+    """Print the follow relations stored in ``model`` (whom we follow, or who follows us)."""
+    column = "target" if model is Following else "follower"
 
     async def action(node: Node) -> list[dict[str, str]]:
-        query = Following.all().prefetch_related("actor").order_by("-created_at", "-id")
+        query = model.all().prefetch_related("actor").order_by("-created_at", "-id")
         if state is not None:
             query = query.filter(state=state)
         return [
-            {"actor": row.actor.username, "target": row.target_iri, "state": row.state.value}
-            for row in await query
-        ]
-
-    rows = run_with_database(action)
-    if as_json:
-        print_json(rows)
-        return
-    print_table(["ACTOR", "STATE", "TARGET"], [[row["actor"], row["state"], row["target"]] for row in rows])
-
-
-@followers_app.command("list")
-def followers_list(state: StateOption = None, as_json: AsJson = False) -> None:
-    """List the remote actors following ours, and the requests waiting for approval."""
-
-    async def action(node: Node) -> list[dict[str, str]]:
-        query = Follower.all().prefetch_related("actor").order_by("-created_at", "-id")
-        if state is not None:
-            query = query.filter(state=state)
-        return [
-            {"actor": row.actor.username, "follower": row.follower_iri, "state": row.state.value}
+            {
+                "actor": row.actor.username,
+                column: row.target_iri if isinstance(row, Following) else row.follower_iri,
+                "state": row.state.value,
+            }
             for row in await query
         ]
 
@@ -80,8 +67,19 @@ def followers_list(state: StateOption = None, as_json: AsJson = False) -> None:
         print_json(rows)
         return
     print_table(
-        ["ACTOR", "STATE", "FOLLOWER"], [[row["actor"], row["state"], row["follower"]] for row in rows]
+        ["ACTOR", "STATE", column.upper()], [[row["actor"], row["state"], row[column]] for row in rows]
     )
+
+
+def following(state: StateOption = None, as_json: AsJson = False) -> None:
+    """List the remote actors our actors follow or asked to follow."""
+    _list_relations(Following, state, as_json)
+
+
+@followers_app.command("list")
+def followers_list(state: StateOption = None, as_json: AsJson = False) -> None:
+    """List the remote actors following ours, and the requests waiting for approval."""
+    _list_relations(Follower, state, as_json)
 
 
 @followers_app.command("approve")
