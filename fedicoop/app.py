@@ -31,6 +31,7 @@ from fedicoop.services.processing import InboxJob
 from fedicoop.settings import Settings
 from fedicoop.web import activitypub, inbox, pages, wellknown
 from fedicoop.web.api import create_api
+from fedicoop.web.authorized_fetch import authorized_fetch_middleware
 from fedicoop.web.errors import classify
 from fedicoop.web.middleware import DatabaseContextHolder, DatabaseContextMiddleware
 from fedicoop.web.rendering import PageRenderer
@@ -111,7 +112,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(DatabaseContextMiddleware, holder=holder)],
+        middleware=[
+            Middleware(DatabaseContextMiddleware, holder=holder),
+            *authorized_fetch_middleware(settings, network_holder),
+        ],
         exception_handlers={
             FedicoopError: _fedicoop_error,
             HTTPException: _http_error,
