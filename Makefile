@@ -1,6 +1,7 @@
 # fedicoop — two commands on a fresh machine with Python 3.11+ and make:
 #   make run    create .venv, install, migrate, start a node on SQLite at http://127.0.0.1:8000
 #   make test   install the test extra and run the whole suite (SQLite and PostgreSQL)
+#   make bench  run the inbox and fan-out benchmarks (bench/README.md)
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck migrations clean
+.PHONY: run test lint typecheck migrations clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,10 @@ lint: $(TEST_STAMP)
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
+
+# Both benchmarks, with their ratios (bench/README.md); BENCH_ARGS="--database postgres" for PostgreSQL.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Regenerate migrations after a model change (developers only; the result is committed).
 migrations: $(TEST_STAMP)

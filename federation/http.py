@@ -13,6 +13,14 @@ the connection if any resolved address is not public, connects to the checked IP
 the peer address of the connected socket again. httpx 0.28's ``AsyncHTTPTransport`` takes no network
 backend, so :class:`GuardedTransport` drives an ``httpcore.AsyncConnectionPool`` directly (TLS still
 verifies the certificate against the host name, which httpcore sends as SNI).
+
+The default transport of :func:`client_factory` is :class:`GuardedAiohttpTransport`: the httpx API on
+an aiohttp connection pool (``httpx-aiohttp``), because httpcore's pool slows down as concurrency and
+the number of hosts grow (encode/httpx#3215; measured in ``bench/README.md``). It keeps the same
+guarantees: :class:`GuardedResolver` resolves a name once and refuses it if any address is not
+public, aiohttp then connects to those checked addresses only (an IP-literal URL is checked by
+``check_url`` and not resolved), and :class:`GuardedConnector` checks the peer address of every new
+socket before a byte is sent on it. Proxy variables are ignored (``trust_env=False``).
 """
 
 from __future__ import annotations
@@ -23,8 +31,10 @@ import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import aiohttp
 import httpcore
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 from httpx import (
     URL,
     ASGITransport,
@@ -55,6 +65,10 @@ from httpx import (
     WriteError,
     WriteTimeout,
 )
+from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import AiohttpResponseStream
+from multidict import CIMultiDict
+from yarl import URL as YarlURL
 
 from federation.errors import AddressBlockedError, ResponseTooLargeError
 from federation.ssrf import AddressPolicy
@@ -73,7 +87,10 @@ __all__ = [
     "BoundedResponse",
     "ConnectError",
     "ConnectTimeout",
+    "GuardedAiohttpTransport",
+    "GuardedConnector",
     "GuardedNetworkBackend",
+    "GuardedResolver",
     "GuardedTransport",
     "HTTPError",
     "HTTPStatusError",
@@ -368,6 +385,183 @@ class GuardedTransport(AsyncBaseTransport):
         await self._pool.aclose()
 
 
+class GuardedResolver(AbstractResolver):
+    """An aiohttp resolver that resolves a name once and refuses it unless every address is allowed.
+
+    Raises AddressBlockedError (not an OSError, so aiohttp does not turn it into a connection error);
+    aiohttp connects to the returned numeric addresses without resolving them again.
+    """
+
+    def __init__(self, policy: AddressPolicy, *, resolve: Resolver | None = None) -> None:
+        self._policy = policy
+        self._resolve = resolve or _system_resolve
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """The checked addresses of ``host``, in preference order."""
+        addresses = await self._resolve(host, port)
+        if not addresses:
+            raise OSError(f"{host} resolves to no address")
+        for address in addresses:
+            self._policy.check_address(address)
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in addresses
+        ]
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+class GuardedConnector(aiohttp.TCPConnector):
+    """An aiohttp connector that checks the peer address of each socket it opens before using it."""
+
+    def __init__(self, policy: AddressPolicy, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self._policy = policy
+
+    async def _wrap_create_connection(
+        self, *args: object, **kwargs: object
+    ) -> tuple[asyncio.Transport, aiohttp.client_proto.ResponseHandler]:
+        transport, protocol = await super()._wrap_create_connection(*args, **kwargs)  # type: ignore[arg-type]
+        peer = transport.get_extra_info("peername")
+        try:
+            if not isinstance(peer, tuple) or not peer:
+                raise AddressBlockedError("the connected socket has no peer address")
+            self._policy.check_address(str(peer[0]))
+        except AddressBlockedError:
+            transport.close()
+            raise
+        return transport, protocol
+
+
+_AIOHTTP_ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
+    (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
+    (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
+    (aiohttp.ServerTimeoutError, httpx.TimeoutException),
+    (aiohttp.ClientConnectorError, httpx.ConnectError),
+    (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
+    (aiohttp.ClientPayloadError, httpx.ReadError),
+    (aiohttp.ClientConnectionError, httpx.NetworkError),
+    (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
+    (aiohttp.NonHttpUrlClientError, httpx.UnsupportedProtocol),
+    (TimeoutError, httpx.PoolTimeout),
+)
+
+
+def _remap(exc: BaseException, request: Request) -> httpx.TransportError:
+    """The httpx error for an aiohttp one (or httpx-aiohttp's mapping of it, by its cause)."""
+    cause = exc.__cause__ if isinstance(exc, httpx.TransportError) and exc.__cause__ else exc
+    for source, target in _AIOHTTP_ERRORS:
+        if isinstance(cause, source):
+            return target(str(cause) or type(cause).__name__, request=request)
+    if isinstance(exc, httpx.TransportError):
+        return exc
+    return httpx.TransportError(f"{type(exc).__name__}: {exc}")
+
+
+class _RemappedStream(AsyncByteStream):
+    def __init__(self, stream: AsyncByteStream, request: Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except (httpx.TransportError, aiohttp.ClientError) as exc:
+            raise _remap(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+class GuardedAiohttpTransport(AiohttpTransport):
+    """httpx's transport interface on an aiohttp pool whose connections pass the SSRF guard.
+
+    The URL is checked with :meth:`AddressPolicy.check_url`, names are resolved by a
+    :class:`GuardedResolver` and every new socket's peer is checked by :class:`GuardedConnector`.
+    ``limits.max_connections`` bounds the open connections; idle ones are kept
+    ``limits.keepalive_expiry`` seconds. TLS certificates are always verified (``verify``).
+    """
+
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        *,
+        limits: Limits | None = None,
+        verify: ssl.SSLContext | None = None,
+        resolve: Resolver | None = None,
+    ) -> None:
+        pool_limits = limits or Limits(max_connections=100, max_keepalive_connections=20)
+        context = verify or httpx.create_ssl_context(trust_env=False)
+
+        def session() -> aiohttp.ClientSession:
+            connector = GuardedConnector(
+                policy,
+                resolver=GuardedResolver(policy, resolve=resolve),
+                ssl=context,
+                limit=pool_limits.max_connections or 0,
+                limit_per_host=0,
+                keepalive_timeout=pool_limits.keepalive_expiry,
+            )
+            return aiohttp.ClientSession(connector=connector, trust_env=False)
+
+        super().__init__(verify=context, trust_env=False, limits=pool_limits, client=session)
+        self._policy = policy
+
+    async def handle_async_request(self, request: Request) -> Response:
+        """Check the URL, send the request through the guarded aiohttp pool, map errors to httpx's.
+
+        Header names are sent as the caller spelled them and the URL exactly as httpx encoded it.
+        """
+        self._policy.check_url(str(request.url))
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        timeout = request.extensions.get("timeout", {})
+        headers = CIMultiDict(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+        )
+        try:
+            data: bytes | AsyncByteStream | None = request.content or None
+        except httpx.RequestNotRead:
+            data = request.stream if isinstance(request.stream, AsyncByteStream) else None
+        try:
+            response = await self.client.request(
+                method=request.method,
+                url=YarlURL(str(request.url), encoded=True),  # sent as httpx encoded it
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                auto_decompress=False,
+                compress=False,
+                skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type"),
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                    connect=timeout.get("pool"),
+                ),
+            ).__aenter__()
+        except aiohttp.ClientError as exc:
+            raise _remap(exc, request) from exc
+        except TimeoutError as exc:
+            raise _remap(exc, request) from exc
+        return Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_RemappedStream(AiohttpResponseStream(response), request),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+
 def client_factory(policy: HttpPolicy, transport: AsyncBaseTransport | None = None) -> AsyncClient:
     """Build the one AsyncClient a process (or a test) uses for federation traffic.
 
@@ -375,7 +569,8 @@ def client_factory(policy: HttpPolicy, transport: AsyncBaseTransport | None = No
     (callers such as WebFinger pass their own), redirects off by default (at most
     ``max_redirects`` when a call enables them), proxy variables ignored, and a request hook that
     runs the SSRF URL check on every request and redirect hop. Without ``transport`` the
-    :class:`GuardedTransport` is used; tests pass an ``httpx.MockTransport`` or an ASGI transport.
+    :class:`GuardedAiohttpTransport` is used; tests pass an ``httpx.MockTransport``, an ASGI
+    transport or a :class:`GuardedTransport`.
     """
     address_policy = AddressPolicy(insecure_peers=policy.insecure_peers)
 
@@ -383,7 +578,7 @@ def client_factory(policy: HttpPolicy, transport: AsyncBaseTransport | None = No
         address_policy.check_url(str(request.url))
 
     return AsyncClient(
-        transport=transport or GuardedTransport(address_policy, limits=policy.limits()),
+        transport=transport or GuardedAiohttpTransport(address_policy, limits=policy.limits()),
         timeout=policy.timeout(),
         headers={"User-Agent": policy.user_agent, "Accept": ACCEPT_ACTIVITY},
         follow_redirects=False,

@@ -43,7 +43,7 @@ from schemas.collections import OrderedCollectionPage
 from schemas.context import CATEGORIES, category_slug
 from schemas.errors import BoundsError
 from schemas.events import Event
-from schemas.limits import COLLECTION_PAGES_MAX, ORDERED_ITEMS_MAX, check_json_depth, json_path
+from schemas.limits import COLLECTION_PAGES_MAX, ORDERED_ITEMS_MAX, SUMMARY_MAX, check_json_depth, json_path
 from schemas.listings import Note
 from schemas.media import Link
 from schemas.places import Place
@@ -250,7 +250,8 @@ def _columns(document: Mapping[str, Any], actor_iri: str) -> dict[str, Any] | No
     if not isinstance(content, str):
         languages = model.content_map or {}
         content = languages.get("fr") or next(iter(languages.values()), "")
-    summary = getattr(model, "summary", None) or ""
+    summary = clean.get("summary")  # an Event's is validated; a listing Note should have none (§5)
+    summary = summary if isinstance(summary, str) and len(summary) <= SUMMARY_MAX else ""
     words = [columns["name"], html_to_text(content), html_to_text(summary), *category_words]
     place = _first_place(model.location)
     return {

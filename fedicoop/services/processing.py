@@ -70,7 +70,7 @@ async def _store(network: Network, document: Mapping[str, Any], author: str, now
     if item.kind == "repair":
         try:
             await catalogue.refresh_slots(item, network.fetcher.fetch, now)
-        except FederationError as exc:
+        except (FederationError, FedicoopError) as exc:  # the offer stays; its slots wait for the next try
             logger.info("slots of %s not fetched: %s", item.iri, exc)
     return Outcome.APPLIED
 

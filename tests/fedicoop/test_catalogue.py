@@ -155,6 +155,14 @@ async def test_store__paused_and_cancelled_are_unavailable(db: None) -> None:
     assert cancelled is not None and cancelled.available is False
 
 
+async def test_store__a_listing_summary_is_kept_only_when_text(db: None) -> None:
+    odd = await store_object(example("request", summary={"not": "text"}), actor_iri=PARTAGE, now=NOW)
+    assert odd is not None and odd.summary == ""
+    warned = example("offer-loan", summary="Attention <script>x()</script>")
+    kept = await store_object(warned, actor_iri=PARTAGE, now=NOW)
+    assert kept is not None and kept.summary == "Attention " and "attention" in kept.text
+
+
 async def test_store__nul_characters_are_dropped(db: None) -> None:
     item = await store_object(example("request", title="Re\x00cherche"), actor_iri=PARTAGE, now=NOW)
     assert item is not None and (await CatalogueItem.get(iri=item.iri)).name == "Recherche"
