@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -45,11 +45,32 @@ def connection_name(database_url: str) -> str:
     return "postgres" if is_postgres(database_url) else "sqlite"
 
 
+SQLITE_PRAGMAS = {"synchronous": "NORMAL"}
+"""SQLite pragmas the node sets unless the URL's query string sets them (tortoise passes each as a PRAGMA).
+
+tortoise already opens SQLite in WAL mode; ``synchronous=NORMAL`` is the usual server setting with WAL: a
+commit no longer waits for an fsync (the WAL is synced at checkpoints), so the database stays consistent
+and a committed transaction survives a crash of the process, though the last ones before a power loss
+may be rolled back. The inbox benchmark measured the fsync per commit at most of the node's time.
+"""
+
+
+def with_sqlite_pragmas(database_url: str) -> str:
+    """``database_url`` with :data:`SQLITE_PRAGMAS` added to the query of a SQLite URL it does not set."""
+    if not database_url.startswith("sqlite://"):
+        return database_url
+    given = parse_qs(urlsplit(database_url).query)
+    missing = [f"{name}={value}" for name, value in SQLITE_PRAGMAS.items() if name not in given]
+    if not missing:
+        return database_url
+    return database_url + ("&" if "?" in database_url else "?") + "&".join(missing)
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The tortoise configuration dictionary for one database URL."""
     name = connection_name(database_url)
     return {
-        "connections": {name: normalise_database_url(database_url)},
+        "connections": {name: with_sqlite_pragmas(normalise_database_url(database_url))},
         "apps": {
             APP_LABEL: {
                 "models": list(MODEL_MODULES),

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=32, ge=1, le=1024, description="Deliveries a worker sends at once (at most 4 per host)."
     )
+    delivery_lease_seconds: int = Field(
+        default=300,
+        ge=40,
+        le=3600,
+        description="How long a worker holds the deliveries it claimed; a dead worker's come back after it. "
+        "Above the 30 s a delivery may take.",
+    )
 
     @classmethod
     def settings_customise_sources(

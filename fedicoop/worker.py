@@ -89,9 +89,10 @@ class DeliveryJob:
     """Claims due deliveries and posts them in background tasks; results are recorded on the next call.
 
     Each call first records the attempts that finished (in bulk), then claims as many rows as there are
-    free places (``concurrency`` rows in flight at most) and starts posting them. When every place is
-    taken it waits (at most ``poll`` seconds) for one to free, so a busy job does not make the worker
-    sleep. A row whose lease would run out before its turn comes is given back unattempted.
+    free places (``concurrency`` rows in flight at most) and starts posting them. While fewer than a
+    quarter of the places are free it waits (``poll`` seconds at most) for more, so a busy job neither
+    makes the worker sleep nor queries once per row. A row whose lease would run out before its turn
+    comes is given back unattempted.
     """
 
     def __init__(
@@ -120,6 +121,7 @@ class DeliveryJob:
         self._expired: list[Delivery] = []
         self._activities: OrderedDict[uuid.UUID, tuple[bytes, str]] = OrderedDict()
         self._signers: dict[str, Signer] = {}
+        self._signer_lock = asyncio.Lock()
 
     @property
     def in_flight(self) -> int:
@@ -128,8 +130,7 @@ class DeliveryJob:
 
     async def __call__(self, now: datetime) -> int:
         """Record finished attempts, claim and start new ones; return rows recorded plus rows claimed."""
-        if len(self._tasks) >= self.concurrency and not self._done:
-            await asyncio.wait(self._tasks, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
+        await self._wait_for_room()
         handled = await self._flush()
         room = self.concurrency - len(self._tasks)
         if room <= 0:
@@ -137,6 +138,9 @@ class DeliveryJob:
         clock = self.network.node.clock
         rows = await deliveries.claim_due(self.worker_id, clock(), room, self.lease)
         if not rows:
+            if not handled and self._tasks:  # the queue is drained: wait for an attempt, not idle_sleep
+                await asyncio.wait(self._tasks, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
+                return await self._flush()
             return handled
         claimed = len(rows)
         rows = await deliveries.screen_unavailable(rows, clock())
@@ -147,6 +151,20 @@ class DeliveryJob:
             self._tasks[task] = row
             task.add_done_callback(self._forget)
         return handled + claimed
+
+    async def _wait_for_room(self) -> None:
+        """While fewer than a quarter of the places are free, wait (``poll`` seconds at most) for more.
+
+        Claims and records then go in batches rather than one query per finished row.
+        """
+        refill = max(1, self.concurrency // 4)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.poll
+        while self._tasks and self.concurrency - len(self._tasks) < refill:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            await asyncio.wait(set(self._tasks), timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
@@ -190,6 +208,13 @@ class DeliveryJob:
         return found
 
     async def _signer(self, actor_iri: str) -> Signer:
+        signer = self._signers.get(actor_iri)
+        if signer is not None:
+            return signer
+        async with self._signer_lock:  # the first rows of a batch start at once: load the key once
+            return await self._load_signer(actor_iri)
+
+    async def _load_signer(self, actor_iri: str) -> Signer:
         signer = self._signers.get(actor_iri)
         if signer is None:
             urls = self.network.node.urls
@@ -276,12 +301,13 @@ class Worker:
 
 
 def delivery_job(network: Network, name: str, rng: random.Random | None = None) -> DeliveryJob:
-    """The delivery job of a node, with its settings' concurrency."""
+    """The delivery job of a node, with its settings' concurrency and lease."""
     return DeliveryJob(
         network,
         name,
         concurrency=network.node.settings.worker_concurrency,
         rng=rng or random.SystemRandom(),
+        lease=timedelta(seconds=network.node.settings.delivery_lease_seconds),
     )
 
 

@@ -1,4 +1,4 @@
-"""``fedicoop worker`` and ``fedicoop deliveries``: run the delivery worker, show and requeue deliveries."""
+"""``fedicoop worker`` and ``fedicoop deliveries``: run the worker, show and requeue deliveries."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fedicoop.models.states import DeliveryState
 from fedicoop.network import open_network
 from fedicoop.node import Node
 from fedicoop.services import deliveries as delivery_service
+from fedicoop.services.processing import InboxJob
 from fedicoop.worker import running_worker, worker_id
 from schemas.api import DeliveryOut
 
@@ -23,7 +24,7 @@ deliveries_app = typer.Typer(help="The queue of outgoing deliveries.", no_args_i
 
 
 def worker() -> None:
-    """Run the delivery worker until SIGTERM or Ctrl-C (several may run at once on PostgreSQL)."""
+    """Run the delivery and inbox worker until SIGTERM or Ctrl-C (several may run at once on PostgreSQL)."""
     name = worker_id()
 
     async def action(node: Node) -> None:
@@ -31,7 +32,10 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        async with open_network(node) as network, running_worker(network, name=name):
+        async with (
+            open_network(node) as network,
+            running_worker(network, extra_jobs=[InboxJob(network, name)], name=name),
+        ):
             typer.echo(
                 f"worker {name} running on {node.settings.display_name} "
                 f"({node.settings.worker_concurrency} deliveries at once); stop with Ctrl-C or SIGTERM"

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from federation.backoff import next_attempt
 from federation.delivery import DeliveryResult, Outcome
@@ -35,6 +34,7 @@ from fedicoop.models.deliveries import Delivery, DomainHealth
 from fedicoop.models.remote import RemoteActor
 from fedicoop.models.social import Follower
 from fedicoop.models.states import DeliveryState, FollowState
+from fedicoop.services.leases import claim
 from fedicoop.urls import Urls
 from schemas.api import DeliveryOut
 
@@ -236,24 +236,9 @@ async def claim_due(worker_id: str, now: datetime, limit: int, lease: timedelta 
     due = Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) & (
         Q(locked_until=None) | Q(locked_until__lt=now)
     )
-    token = f"{worker_id[:48]}:{uuid.uuid4().hex[:12]}"
-    until = now + lease
-    async with in_transaction():
-        rows = (
-            await Delivery.filter(due)
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-        )
-        if not rows:
-            return []
-        ids = [row.id for row in rows]
-        claimed = await Delivery.filter(due, id__in=ids).update(locked_until=until, locked_by=token)
-    if claimed != len(rows):  # another process got some in between (SQLite only)
-        return list(await Delivery.filter(id__in=ids, locked_by=token).order_by("next_attempt_at", "id"))
-    for row in rows:
-        row.locked_until, row.locked_by = until, token
-    return list(rows)
+    return await claim(
+        Delivery, due, now=now, lease=lease, limit=limit, order=("next_attempt_at", "id"), worker_id=worker_id
+    )
 
 
 async def release(rows: Sequence[Delivery]) -> None:
@@ -344,13 +329,32 @@ async def record_results(
             if result.outcome is Outcome.GONE:
                 gone.append(row)
         rows.append(row)
-    await Delivery.bulk_update(rows, fields=_RECORDED_FIELDS)
+    await _save_recorded(rows)
     if succeeded:
         await host_succeeded(succeeded, now)
     for host in sorted(failed - succeeded):
         await _host_failed(host, now)
     for row in gone:
         await _recipient_gone(row)
+
+
+async def _save_recorded(rows: Sequence[Delivery]) -> None:
+    """Write the recorded fields: one plain UPDATE per group of rows with equal values.
+
+    A fan-out's deliveries form one group; the rest go in one ``bulk_update`` (a CASE per row and field).
+    """
+    groups: dict[tuple[object, ...], list[Delivery]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(getattr(row, name) for name in _RECORDED_FIELDS)].append(row)
+    singles: list[Delivery] = []
+    for key, members in groups.items():
+        if len(members) == 1:
+            singles.extend(members)
+            continue
+        values = dict(zip(_RECORDED_FIELDS, key, strict=True))
+        await Delivery.filter(id__in=[row.id for row in members]).update(**values)
+    if singles:
+        await Delivery.bulk_update(singles, fields=_RECORDED_FIELDS)
 
 
 async def host_succeeded(hosts: str | Iterable[str], now: datetime) -> None:

@@ -18,14 +18,9 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-__all__ = ["claim", "is_postgres_model"]
+__all__ = ["claim"]
 
 RowT = TypeVar("RowT", bound=Model)
-
-
-def is_postgres_model(model: type[Model]) -> bool:
-    """Tell whether ``model``'s current connection is PostgreSQL (SKIP LOCKED available)."""
-    return model._meta.db.capabilities.dialect == "postgres"
 
 
 async def claim(
@@ -43,13 +38,17 @@ async def claim(
     ``model`` needs ``locked_until`` and ``locked_by`` columns and ``due`` must exclude rows whose lease
     has not expired. ``worker_id`` prefixes the claim token stored in ``locked_by``.
     """
-    token = f"{worker_id or 'worker'}:{uuid.uuid4().hex[:12]}"[:64]
+    token = f"{(worker_id or 'worker')[:48]}:{uuid.uuid4().hex[:12]}"
+    until = now + lease
     async with in_transaction(model._meta.default_connection):
-        query = model.filter(due).order_by(*order).limit(limit)
-        if is_postgres_model(model):
-            query = query.select_for_update(skip_locked=True)
-        ids = list(await query.values_list("id", flat=True))
-        if not ids:
+        # Full rows: values_list() would drop the FOR UPDATE clause. SQLite ignores the clause.
+        rows = list(await model.filter(due).order_by(*order).limit(limit).select_for_update(skip_locked=True))
+        if not rows:
             return []
-        await model.filter(due, id__in=ids).update(locked_until=now + lease, locked_by=token)
-    return list(await model.filter(id__in=ids, locked_by=token).order_by(*order))
+        ids = [row.pk for row in rows]
+        claimed = await model.filter(due, id__in=ids).update(locked_until=until, locked_by=token)
+    if claimed != len(rows):  # another process claimed some in between (SQLite only)
+        return list(await model.filter(id__in=ids, locked_by=token).order_by(*order))
+    for row in rows:
+        row.locked_until, row.locked_by = until, token
+    return rows

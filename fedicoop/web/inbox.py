@@ -14,7 +14,7 @@ from starlette.routing import Route
 from fedicoop.errors import NotFoundError, PayloadTooLargeError
 from fedicoop.models.actors import Actor
 from fedicoop.network import Network
-from fedicoop.services.inbox import Incoming, receive
+from fedicoop.services.inbox import Incoming, Intake, receive
 from fedicoop.web.responses import json_response
 from schemas.limits import INBOX_BODY_MAX
 
@@ -43,6 +43,16 @@ def _absolute_url(request: Request, network: Network) -> str:
     return network.node.settings.base_url + path + (f"?{query}" if query and "?" not in path else "")
 
 
+def _intake(request: Request) -> Intake:
+    """The app's :class:`Intake`, made on its first inbox request (one per app, none global)."""
+    state = request.app.state
+    intake: Intake | None = getattr(state, "inbox_intake", None)
+    if intake is None:
+        intake = Intake()
+        state.inbox_intake = intake
+    return intake
+
+
 async def _inbox(request: Request, recipient: str | None) -> Response:
     network: Network = request.app.state.network_holder.get()
     body = await read_capped_body(request)
@@ -53,7 +63,7 @@ async def _inbox(request: Request, recipient: str | None) -> Response:
         body=body,
         recipient=recipient,
     )
-    receipt = await receive(network, incoming)
+    receipt = await receive(network, incoming, _intake(request))
     return json_response(
         {"status": receipt.status.value, "id": receipt.activity_id, "detail": receipt.detail}, status=202
     )

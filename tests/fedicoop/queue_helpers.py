@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+from federation.keys import load_private_key
 from fedicoop.clock import Clock
 from fedicoop.db import open_database
 from fedicoop.ids import uuid7
 from fedicoop.models.activities import Activity
-from fedicoop.models.actors import Actor
+from fedicoop.models.actors import Actor, ActorKey
 from fedicoop.models.remote import RemoteActor
 from fedicoop.models.social import Follower
 from fedicoop.models.states import FollowState
@@ -20,6 +21,7 @@ from fedicoop.node import Node, build_node
 from fedicoop.services.actors import create_actor, ensure_application_actor, get_application_actor
 from fedicoop.settings import Settings
 from schemas.api import ActorCreate
+from tests.federation.loopback import Peer
 
 
 @asynccontextmanager
@@ -100,3 +102,10 @@ async def activity(
         document=body,
         published=now,
     )
+
+
+async def trust(peer: Peer, node: Node, actor: Actor) -> None:
+    """Let loopback ``peer`` verify the signatures of local ``actor``."""
+    key = await ActorKey.get(actor=actor)
+    actor_iri = node.documents.actors.actor_id(actor)
+    peer.trust(node.urls.key_id(actor_iri), actor_iri, load_private_key(key.private_pem))  # type: ignore[arg-type]

@@ -397,7 +397,7 @@ async def test_screen_unavailable__one_probe_per_day_the_rest_skipped(
         )
         rows = await deliveries.claim_due("w", NOW, 20)
         kept = await deliveries.screen_unavailable(rows, NOW)
-        assert len(kept) == 20 - 2 - 1 - 2
+        assert len(kept) == 20 - 3
         assert [row.host for row in kept].count("h3.example") == 1
         assert "h4.example" not in {row.host for row in kept}
         skipped = await Delivery.filter(state=DeliveryState.SKIPPED).values_list("host", flat=True)
@@ -488,6 +488,7 @@ async def test_publisher__public_activity_to_followers_and_relay_followers_with_
             EventCreate(
                 actor="coop-fives",
                 name="Repair café",
+                is_online=True,
                 start_time=NOW + timedelta(days=3),
                 end_time=NOW + timedelta(days=3, hours=2),
             ),
