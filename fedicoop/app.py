@@ -24,10 +24,10 @@ from fedicoop.clock import Clock, system_clock
 from fedicoop.db import open_database
 from fedicoop.errors import FedicoopError
 from fedicoop.installation import check_installation
+from fedicoop.jobs import background_jobs
 from fedicoop.network import NetworkHolder, open_network
 from fedicoop.node import build_node
 from fedicoop.services.actors import ensure_application_actor
-from fedicoop.services.processing import InboxJob
 from fedicoop.settings import Settings
 from fedicoop.web import activitypub, inbox, pages, wellknown
 from fedicoop.web.api import create_api
@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
                     network_holder.network = network
                     if settings.worker_in_serve:
                         name = worker_id()
-                        jobs = [InboxJob(network, name)]
+                        jobs = background_jobs(network, name)
                         await stack.enter_async_context(running_worker(network, extra_jobs=jobs, name=name))
                     try:
                         yield

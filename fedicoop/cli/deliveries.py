@@ -10,11 +10,11 @@ import typer
 
 from fedicoop.cli.bridge import fail, print_json, run_with_database
 from fedicoop.cli.resources import AsJson, print_table
+from fedicoop.jobs import background_jobs
 from fedicoop.models.states import DeliveryState
 from fedicoop.network import open_network
 from fedicoop.node import Node
 from fedicoop.services import deliveries as delivery_service
-from fedicoop.services.processing import InboxJob
 from fedicoop.worker import running_worker, worker_id
 from schemas.api import DeliveryOut
 
@@ -34,7 +34,7 @@ def worker() -> None:
             loop.add_signal_handler(signum, stop.set)
         async with (
             open_network(node) as network,
-            running_worker(network, extra_jobs=[InboxJob(network, name)], name=name),
+            running_worker(network, extra_jobs=background_jobs(network, name), name=name),
         ):
             typer.echo(
                 f"worker {name} running on {node.settings.display_name} "

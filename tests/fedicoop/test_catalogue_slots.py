@@ -16,7 +16,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from fedicoop.db import open_database
 from fedicoop.errors import ForbiddenError, ValidationError
 from fedicoop.models.catalogue import CatalogueItem
 from fedicoop.services.catalogue import refresh_slots, store_object, store_slots
+from fedicoop.services.slot_refresh import SlotRefreshJob
 from fedicoop.settings import Settings, load_settings
 from schemas.examples import load_example, load_example_text
 from tests.fedicoop.web.seed import seed_node
@@ -316,3 +317,22 @@ async def test_store_slots__refusals(db: None) -> None:
 
 async def _no_fetch(url: str) -> dict[str, Any]:
     raise AssertionError(f"nothing should be fetched, got {url}")
+
+
+async def test_slot_refresh_job__refetches_stale_collections_only(settings: Settings) -> None:
+    documents: dict[str, dict[str, Any]] = {}
+    async with serving(lambda base: documents_app(documents)) as base, fetcher() as fetch:
+        documents.update(_chain(base, 2))
+        async with open_database(settings):
+            item = await _stored(base, fetch)
+            job = SlotRefreshJob(fetch.fetch, max_age=timedelta(hours=1))
+            assert await job(NOW) == 1  # never fetched
+            assert await job(NOW + timedelta(minutes=30)) == 0  # fresh
+            documents.update(_chain(base, 3))
+            assert await job(NOW + timedelta(hours=2)) == 1
+            row = await CatalogueItem.get(iri=item.iri)
+            documents.clear()  # the origin stops answering: the slots stay, the next turn waits
+            assert await job(NOW + timedelta(hours=4)) == 1
+            kept = await CatalogueItem.get(iri=item.iri)
+    assert row.slots is not None and len(row.slots["orderedItems"]) == 3
+    assert kept.slots == row.slots and kept.slots_fetched_at == NOW + timedelta(hours=4)

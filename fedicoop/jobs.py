@@ -1,0 +1,15 @@
+"""The background jobs a node's worker runs besides delivery: inbox processing and slot refresh."""
+
+from __future__ import annotations
+
+from fedicoop.network import Network
+from fedicoop.services.processing import InboxJob
+from fedicoop.services.slot_refresh import SlotRefreshJob
+from fedicoop.worker import Job
+
+__all__ = ["background_jobs"]
+
+
+def background_jobs(network: Network, worker_name: str) -> list[Job]:
+    """The jobs every worker of the node runs after its delivery job."""
+    return [InboxJob(network, worker_name), SlotRefreshJob(network.fetcher.fetch)]
