@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from federation.keys import generate_rsa_keypair
+from fedicoop.clock import edit_stamp
 from fedicoop.errors import ConflictError, NotFoundError
 from fedicoop.ids import uuid7
 from fedicoop.models.actors import Actor, ActorKey
@@ -141,7 +142,7 @@ async def update_actor(username: str, data: ActorUpdate, publisher: Publisher, n
         actor.fields_json = [field.model_dump() for field in data.fields]
     if data.location is not None:
         actor.location = await store_place(data.location, now, current=actor.location)
-    actor.updated = now
+    actor.updated = edit_stamp(now, actor.updated)
     async with in_transaction():
         await actor.save()
         await publisher.actor_updated(actor)

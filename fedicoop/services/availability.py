@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from fedicoop.clock import edit_stamp
 from fedicoop.domain.slots import Slot, compute_slots
 from fedicoop.errors import NotFoundError, ValidationError
 from fedicoop.models.actors import Actor, Availability
@@ -92,7 +93,7 @@ async def set_availability(
         availability.capacity = data.capacity
         availability.updated = now
         await availability.save()
-        actor.updated = now
+        actor.updated = edit_stamp(now, actor.updated)
         await actor.save(update_fields=["updated"])
         await publisher.actor_updated(actor)
         await refresh_next_slot(actor, publisher, now, force=True)
@@ -121,6 +122,6 @@ async def refresh_next_slot(
     if force or flipped or due:
         offer.next_slot = upcoming
         offer.next_slot_sent_at = now
-        offer.updated = now
+        offer.updated = edit_stamp(now, offer.updated)
         await offer.save()
         await publisher.updated(offer)

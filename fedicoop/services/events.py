@@ -7,6 +7,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from fedicoop.clock import edit_stamp
 from fedicoop.errors import GoneError, NotFoundError, ValidationError
 from fedicoop.ids import parse_object_id, uuid7
 from fedicoop.models.events import Event
@@ -84,7 +85,7 @@ async def update_event(event_id: uuid.UUID, data: EventUpdate, publisher: Publis
         event.banner_media_type = "image/jpeg" if event.banner_url else None
     if event.end_time <= event.start_time:
         raise ValidationError("end_time must be after start_time", field="end_time")
-    event.updated = now
+    event.updated = edit_stamp(now, event.updated)
     async with in_transaction():
         await event.save()
         await publisher.updated(event)
@@ -95,7 +96,7 @@ async def delete_event(event_id: uuid.UUID, publisher: Publisher, now: datetime)
     """Delete an event published by mistake (to call an event off, cancel it with an update)."""
     event = await get_event(event_id)
     event.deleted_at = now
-    event.updated = now
+    event.updated = edit_stamp(now, event.updated)
     async with in_transaction():
         await event.save()
         await publisher.deleted(event)

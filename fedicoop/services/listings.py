@@ -7,6 +7,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from fedicoop.clock import edit_stamp
 from fedicoop.errors import ConflictError, GoneError, NotFoundError, ValidationError
 from fedicoop.ids import parse_object_id, uuid7
 from fedicoop.models.listings import Listing
@@ -115,7 +116,7 @@ async def update_listing(
     if data.paused is not None:
         listing.state = ListingState.PAUSED if data.paused else ListingState.PUBLISHED
     _check_update_coherence(listing)
-    listing.updated = now
+    listing.updated = edit_stamp(now, listing.updated)
     async with in_transaction():
         await listing.save()
         await publisher.updated(listing)
@@ -135,7 +136,7 @@ async def withdraw_listing(listing_id: uuid.UUID, publisher: Publisher, now: dat
     listing = await get_listing(listing_id)
     listing.state = ListingState.WITHDRAWN
     listing.deleted_at = now
-    listing.updated = now
+    listing.updated = edit_stamp(now, listing.updated)
     async with in_transaction():
         await listing.save()
         await publisher.deleted(listing)
