@@ -44,6 +44,17 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='CatalogueTombstone',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('iri', fields.CharField(unique=True, max_length=2048)),
+                ('actor_iri', fields.CharField(max_length=2048)),
+                ('deleted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'catalogue_tombstone', 'app': 'fedicoop', 'pk_attr': 'id', 'table_description': 'An object its author deleted: a late or replayed Create of it must not bring it back.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Delivery',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),

@@ -44,3 +44,15 @@ class CatalogueItem(Model):
 
     class Meta:
         table = "catalogue_item"
+
+
+class CatalogueTombstone(Model):
+    """An object its author deleted: a late or replayed Create of it must not bring it back."""
+
+    id = fields.BigIntField(primary_key=True)
+    iri = fields.CharField(max_length=2048, unique=True)
+    actor_iri = fields.CharField(max_length=2048)
+    deleted_at = fields.DatetimeField()
+
+    class Meta:
+        table = "catalogue_tombstone"

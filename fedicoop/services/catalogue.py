@@ -36,7 +36,7 @@ from federation.errors import HostError
 from federation.hosts import normalize_host, same_origin
 from federation.sanitize import html_to_text, sanitize_html
 from fedicoop.errors import BadRequestError, ForbiddenError, ValidationError
-from fedicoop.models.catalogue import CatalogueItem
+from fedicoop.models.catalogue import CatalogueItem, CatalogueTombstone
 from fedicoop.models.states import CatalogueKind, Purpose
 from schemas.base import ASObject
 from schemas.collections import OrderedCollectionPage
@@ -309,6 +309,8 @@ async def store_object(document: Mapping[str, Any], *, actor_iri: str, now: date
     existing = await CatalogueItem.get_or_none(iri=columns["iri"])
     if existing is not None:
         return await _apply(existing, columns)
+    if await CatalogueTombstone.exists(iri=columns["iri"], actor_iri=actor_iri):
+        return None  # deleted by its author: a Create that arrives late does not revive it
     try:
         return await CatalogueItem.create(
             **{**columns, "published": columns["published"] or now}, received_at=now
@@ -318,9 +320,16 @@ async def store_object(document: Mapping[str, Any], *, actor_iri: str, now: date
         return await _apply(await CatalogueItem.get(iri=columns["iri"]), columns)
 
 
-async def remove_object(iri: str, *, actor_iri: str) -> bool:
-    """Delete the stored object ``iri`` if ``actor_iri`` is its author; tell whether a row went away."""
-    return await CatalogueItem.filter(iri=iri, actor_iri=actor_iri).delete() > 0
+async def remove_object(iri: str, *, actor_iri: str, now: datetime | None = None) -> bool:
+    """Delete the stored object ``iri`` if ``actor_iri`` is its author; tell whether a row went away.
+
+    With ``now`` (a Delete from the author), a tombstone is kept, unless another author holds the
+    object, so that the object's Create arriving after its Delete is ignored.
+    """
+    removed = await CatalogueItem.filter(iri=iri, actor_iri=actor_iri).delete() > 0
+    if now is not None and (removed or not await CatalogueItem.exists(iri=iri)):
+        await CatalogueTombstone.get_or_create(iri=iri, defaults={"actor_iri": actor_iri, "deleted_at": now})
+    return removed
 
 
 async def remove_actor_items(actor_iri: str) -> int:

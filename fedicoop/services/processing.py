@@ -83,7 +83,7 @@ async def _from_origin(network: Network, object_iri: str, now: datetime) -> Outc
         stored = await CatalogueItem.get_or_none(iri=object_iri)
         if stored is None:
             return Outcome.IGNORED
-        await catalogue.remove_object(object_iri, actor_iri=stored.actor_iri)
+        await catalogue.remove_object(object_iri, actor_iri=stored.actor_iri, now=now)
         return Outcome.APPLIED
     author = actor_id_of(document.get("attributedTo"))
     if author is None or not same_origin(author, object_iri):
@@ -122,7 +122,7 @@ async def _delete(network: Network, item: InboxItem, now: datetime) -> Outcome:
         await Following.filter(target_iri=object_iri).delete()
         await forget_actor(object_iri, now)
         return Outcome.APPLIED
-    removed = await catalogue.remove_object(object_iri, actor_iri=item.actor_iri)
+    removed = await catalogue.remove_object(object_iri, actor_iri=item.actor_iri, now=now)
     return Outcome.APPLIED if removed else Outcome.IGNORED
 
 

@@ -297,3 +297,21 @@ async def test_relay_follow_from_mobilizon__only_events_forwarded(
     )
     assert [kind for kind, _ in kinds] == ["Accept", "Announce", "Create"]
     assert all("/events/" in str(obj) or obj == "Event" for kind, obj in kinds if kind != "Accept")
+
+
+async def test_delete_before_its_create__the_late_create_does_not_revive_it(
+    node_app: tuple[httpx.AsyncClient, Starlette], clock: Clock, remote: Remote
+) -> None:
+    node, app = node_app
+    await follow_remote(remote, clock)
+    note = remote.note(9)
+    tombstone = {
+        "id": note["id"],
+        "type": "Tombstone",
+        "formerType": "Note",
+        "deleted": "2025-10-12T10:00:00Z",
+    }
+    await deliver(app, node, clock, remote, remote.activity("Delete", 2, object=tombstone, to=[PUBLIC]))
+    late = await deliver(app, node, clock, remote, remote.activity("Create", 1, object=note, to=[PUBLIC]))
+    assert late.state == InboxState.IGNORED
+    assert not await CatalogueItem.exists(iri=note["id"])
