@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 from pathlib import Path
 from typing import Literal
@@ -31,8 +32,8 @@ from fedicoop.clock import system_clock
 from fedicoop.settings import Settings, load_settings
 
 
-def node_settings(port: int, database_url: str, data_dir: str) -> Settings:
-    """The settings of the benchmarked node: loopback peers allowed, no worker in the web process."""
+def node_settings(port: int, database_url: str, data_dir: str, *, worker: bool = False) -> Settings:
+    """The settings of the benchmarked node: loopback peers allowed, the worker in the web process or not."""
     return load_settings(
         toml_file=None,
         env_file=None,
@@ -40,7 +41,7 @@ def node_settings(port: int, database_url: str, data_dir: str) -> Settings:
         database_url=database_url,
         data_dir=data_dir,
         insecure_peers=True,
-        worker_in_serve=False,
+        worker_in_serve=worker,
         demo=False,
     )
 
@@ -96,17 +97,21 @@ def main() -> None:
     node.add_argument("port", type=int)
     node.add_argument("database_url")
     node.add_argument("data_dir")
+    node.add_argument("--worker", action="store_true", help="run the worker in the web process too")
     bare = commands.add_parser("bare")
     bare.add_argument("port", type=int)
     bare.add_argument("key_file", type=Path)
     options = parser.parse_args()
     if options.command == "node":
-        app = create_app(node_settings(options.port, options.database_url, options.data_dir))
+        settings = node_settings(options.port, options.database_url, options.data_dir, worker=options.worker)
+        app = create_app(settings)
+        gc.freeze()  # as `fedicoop serve` does once its app is built
         run_async(lambda: serve(app, options.port, options.http, lifespan="on"), options.loop)
         return
     data = json.loads(options.key_file.read_text())
     key = VerificationKey(data["key_id"], data["owner"], load_public_key_pem(data["pem"]))
     app = bare_app(options.port, key)
+    gc.freeze()  # the same for the bare endpoint
     run_async(lambda: serve(app, options.port, options.http, lifespan="off"), options.loop)
 
 
