@@ -109,8 +109,9 @@ def split_authority(authority: str) -> tuple[str, int | None]:
     return normalize_host(host), port
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_authority(authority: str, scheme: str = "https") -> str:
-    """Normalise ``host[:port]`` and drop the port when it is the default one of ``scheme``.
+    """Normalise ``host[:port]`` and drop the port when it is the default one of ``scheme`` (memoised).
 
     >>> normalize_authority("Example.com:443")
     'example.com'

@@ -101,9 +101,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
 
     api = create_api(node, network_holder)
     routes = [
+        *inbox.ROUTES,  # first: the busiest path, tried before the others
         *wellknown.ROUTES,
         *activitypub.ROUTES,
-        *inbox.ROUTES,
         *pages.ROUTES,
         Route("/healthz", health, methods=["GET", "HEAD"]),
         Mount("/api/v1", app=api),
