@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -90,11 +91,17 @@ async def _send(
     body: bytes,
     signer: Signer,
     now: Callable[[], datetime],
+    signing: Executor | None,
 ) -> DeliveryResult:
     headers = {"Content-Type": ACTIVITY_JSON, "Accept-Encoding": "identity"}
     request = client.build_request("POST", inbox, content=body, headers=headers)
+    sign = signer.auth(now).sign
     async with asyncio.timeout(policy.total_timeout):
-        response = await client.send(request, auth=signer.auth(now), follow_redirects=False, stream=True)
+        if signing is None:
+            sign(request)
+        else:  # the RSA signature releases the GIL: the event loop goes on meanwhile
+            await asyncio.get_running_loop().run_in_executor(signing, sign, request)
+        response = await client.send(request, follow_redirects=False, stream=True)
         try:
             excerpt = await _read_excerpt(response)
         finally:
@@ -119,6 +126,7 @@ async def post_activity(
     now: Callable[[], datetime],
     *,
     host_allowed: Callable[[str], bool] = lambda host: True,
+    signing: Executor | None = None,
 ) -> DeliveryResult:
     """POST ``body`` (the activity serialised once, byte for byte) to ``inbox``, signed as ``signer``.
 
@@ -126,6 +134,8 @@ async def post_activity(
     without a request; timeouts (per phase, or ``policy.total_timeout`` overall), connection, DNS, TLS
     and protocol errors give RETRY with the error text; an answer is classified by :func:`classify`,
     keeping ``Retry-After`` raw for 429 and 503 and an excerpt of the body in ``error`` when refused.
+    The request is signed (fresh ``Date``) just before it is sent, in ``signing`` when given (a small
+    thread pool: the RSA signature runs outside the GIL) and inline otherwise.
     """
     try:
         host, _ = split_authority(urlsplit(inbox).netloc)
@@ -134,7 +144,7 @@ async def post_activity(
     if not host_allowed(host):
         return DeliveryResult(Outcome.FINAL, None, f"host {host} is blocked")
     try:
-        return await _send(client, policy, inbox, body, signer, now)
+        return await _send(client, policy, inbox, body, signer, now, signing)
     except AddressBlockedError as exc:
         return DeliveryResult(Outcome.FINAL, None, f"refused by the address policy: {exc}")
     except TimeoutError:

@@ -7,7 +7,7 @@ refused, including IPv4 addresses hidden in IPv6: IPv4-mapped (``::ffff:0:0/96``
 ``insecure_peers``, allows ``http://`` and private peers for tests and local demos only.
 
 This module is pure. The check on the address actually connected to (no second DNS lookup between
-check and connect) is done by the network backend in :mod:`federation.http`, which calls
+check and connect) is done by the connector in :mod:`federation.transport`, which calls
 :meth:`AddressPolicy.check_address` on each resolved address and on the connected peer.
 """
 

@@ -1,5 +1,7 @@
 """Import layering: ``schemas`` is pure, ``federation`` knows no web framework, ORM nor app, and only
-``federation/http.py`` talks HTTP. Checked statically with ``ast`` on every module of the three packages.
+``federation/http.py`` and ``federation/transport.py`` talk HTTP: httpx in both, aiohttp and its companions
+in the transport only, httpcore nowhere. Checked statically with ``ast`` on every module of the three
+packages.
 """
 
 from __future__ import annotations
@@ -19,8 +21,18 @@ SCHEMAS_ALLOWED_THIRD_PARTY = frozenset(
     {"pydantic", "pydantic_core", "schemas", "typing_extensions", "annotated_types"}
 )
 FEDERATION_FORBIDDEN = frozenset({"tortoise", "starlette", "fastapi", "jinja2", "fedicoop"})
-HTTP_CLIENTS = frozenset({"httpx", "httpcore"})
 HTTP_MODULE = REPO / "federation" / "http.py"
+TRANSPORT_MODULE = REPO / "federation" / "transport.py"
+HTTP_CLIENTS: dict[str, frozenset[Path]] = {
+    "httpx": frozenset({HTTP_MODULE, TRANSPORT_MODULE}),
+    "httpx_aiohttp": frozenset({TRANSPORT_MODULE}),
+    "aiohttp": frozenset({TRANSPORT_MODULE}),
+    "aiohappyeyeballs": frozenset({TRANSPORT_MODULE}),
+    "multidict": frozenset({TRANSPORT_MODULE}),
+    "yarl": frozenset({TRANSPORT_MODULE}),
+    "httpcore": frozenset(),
+}
+"""Each HTTP client library, and the only modules allowed to import it."""
 
 
 def _modules(package: str) -> list[Path]:
@@ -67,19 +79,19 @@ def test_federation__never_imports_web_orm_or_app() -> None:
 
 
 @pytest.mark.parametrize("package", ["schemas", "federation", "fedicoop"])
-def test_http_clients__only_in_federation_http(package: str) -> None:
+def test_http_clients__only_in_federation_http_and_transport(package: str) -> None:
     found = [
         f"{path.relative_to(REPO)}:{line} imports {name}"
         for path in _modules(package)
-        if path != HTTP_MODULE
         for name, line in _imports(path)
-        if name in HTTP_CLIENTS
+        if name in HTTP_CLIENTS and path not in HTTP_CLIENTS[name]
     ]
     assert found == []
 
 
-def test_http_module__exists_and_uses_httpx() -> None:
+def test_http_modules__exist_and_use_their_libraries() -> None:
     assert "httpx" in {name for name, _ in _imports(HTTP_MODULE)}
+    assert {"httpx", "aiohttp", "httpx_aiohttp"} <= {name for name, _ in _imports(TRANSPORT_MODULE)}
 
 
 def test_violations__detects_a_forbidden_import(tmp_path: Path) -> None:

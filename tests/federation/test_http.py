@@ -1,16 +1,17 @@
-"""The HTTP client: single httpx import, defaults, size cap, time budget, SSRF guard on real sockets."""
+"""The HTTP client: defaults, size cap, time budget, the SSRF hook; the default transport on real sockets.
+
+The transport's own guarantees (resolver, connected peer, TLS, proxies, timeouts) are tested in
+test_transport.py; which modules may import httpx and aiohttp, in tests/test_layering.py.
+"""
 
 from __future__ import annotations
 
 import ast
 import asyncio
 import gzip
-import socket
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any
 
-import httpcore
 import pytest
 
 import federation
@@ -19,9 +20,6 @@ from federation.errors import AddressBlockedError, ResponseTooLargeError
 from federation.http import (
     ACCEPT_ACTIVITY,
     AsyncByteStream,
-    ConnectError,
-    GuardedNetworkBackend,
-    GuardedTransport,
     HttpPolicy,
     MockTransport,
     Request,
@@ -32,7 +30,6 @@ from federation.http import (
     client_factory,
     make_user_agent,
 )
-from federation.ssrf import AddressPolicy
 
 POLICY = HttpPolicy(user_agent=make_user_agent("0.1.0", "https://velo-fives.example/"))
 LOOSE = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True)
@@ -49,16 +46,21 @@ def _imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_http__only_module_importing_httpx_and_httpcore() -> None:
-    importers = sorted(
-        path.name for path in PACKAGE.glob("*.py") if _imported_modules(path) & {"httpx", "httpcore"}
-    )
-    assert importers == ["http.py"]
-
-
 @pytest.mark.parametrize(
     "module",
-    ["keys", "digest", "cavage", "rfc9421", "verifier", "http", "auth", "hosts", "ssrf", "backoff"],
+    [
+        "keys",
+        "digest",
+        "cavage",
+        "rfc9421",
+        "verifier",
+        "http",
+        "transport",
+        "auth",
+        "hosts",
+        "ssrf",
+        "backoff",
+    ],
 )
 def test_http__layering_of_signature_modules(module: str) -> None:
     forbidden = {"tortoise", "starlette", "fastapi", "jinja2", "fedicoop"}
@@ -276,7 +278,7 @@ async def test_client_factory__guard_runs_with_any_transport(url: str) -> None:
             await client.get(url)
 
 
-# --- the guarded network backend on real loopback sockets --------------------------------------
+# --- the default transport on real loopback sockets -------------------------------------------
 
 
 class LoopbackServer:
@@ -310,18 +312,7 @@ class LoopbackServer:
 
 
 @pytest.mark.anyio
-async def test_guarded_backend__refuses_loopback_before_connecting() -> None:
-    async with LoopbackServer() as server:
-        backend = GuardedNetworkBackend(AddressPolicy())
-        with pytest.raises(AddressBlockedError, match="loopback"):
-            await backend.connect_tcp("127.0.0.1", server.port, timeout=5)
-        with pytest.raises(AddressBlockedError, match="loopback"):
-            await backend.connect_tcp("localhost", server.port, timeout=5)
-    assert server.connections == 0
-
-
-@pytest.mark.anyio
-async def test_guarded_transport__refuses_loopback_through_the_client() -> None:
+async def test_client_factory__default_transport_refuses_loopback() -> None:
     async with LoopbackServer() as server, client_factory(POLICY) as client:
         with pytest.raises(AddressBlockedError, match="loopback"):
             await client.get(f"https://localhost:{server.port}/actor")
@@ -329,7 +320,7 @@ async def test_guarded_transport__refuses_loopback_through_the_client() -> None:
 
 
 @pytest.mark.anyio
-async def test_guarded_transport__insecure_peers_reach_loopback() -> None:
+async def test_client_factory__insecure_peers_reach_loopback() -> None:
     async with LoopbackServer() as server, client_factory(LOOSE) as client:
         response = await bounded_request(
             client, "GET", f"http://127.0.0.1:{server.port}/hello?x=1", policy=LOOSE
@@ -339,149 +330,3 @@ async def test_guarded_transport__insecure_peers_reach_loopback() -> None:
     assert server.connections == 1
     assert server.heads[0].startswith(b"GET /hello?x=1 HTTP/1.1\r\n")
     assert b"User-Agent: fedicoop/test\r\n" in server.heads[0]
-
-
-@pytest.mark.anyio
-async def test_guarded_transport__connects_to_the_checked_address() -> None:
-    """The name is resolved once, by the guard; the socket goes to that address, Host stays the name."""
-    resolved: list[str] = []
-
-    async def resolve(host: str, port: int) -> list[str]:
-        resolved.append(host)
-        return ["127.0.0.1"]
-
-    async with LoopbackServer() as server:
-        transport = GuardedTransport(
-            AddressPolicy(insecure_peers=True),
-            backend=GuardedNetworkBackend(AddressPolicy(insecure_peers=True), resolve=resolve),
-        )
-        async with client_factory(LOOSE, transport=transport) as client:
-            response = await client.get(f"http://peer.example:{server.port}/x")
-    assert response.status_code == 200
-    assert resolved == ["peer.example"]
-    assert f"Host: peer.example:{server.port}\r\n".encode() in server.heads[0]
-
-
-class FakeStream(httpcore.AsyncNetworkStream):
-    """A connected stream whose peer address is whatever the test says."""
-
-    def __init__(self, peer: tuple[str, int]) -> None:
-        self.peer = peer
-        self.closed = False
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-    def get_extra_info(self, info: str) -> Any:
-        return self.peer if info == "server_addr" else None
-
-
-class FakeInner(httpcore.AsyncNetworkBackend):
-    """An inner backend that records where it was asked to connect."""
-
-    def __init__(self, peer: tuple[str, int] | None = None, fail: set[str] | None = None) -> None:
-        self.peer = peer
-        self.fail = fail or set()
-        self.connects: list[str] = []
-        self.streams: list[FakeStream] = []
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        self.connects.append(host)
-        if host in self.fail:
-            raise httpcore.ConnectError("refused")
-        stream = FakeStream(self.peer or (host, port))
-        self.streams.append(stream)
-        return stream
-
-
-def _static(*addresses: str) -> Any:
-    async def resolve(host: str, port: int) -> list[str]:
-        return list(addresses)
-
-    return resolve
-
-
-@pytest.mark.anyio
-async def test_guarded_backend__every_resolved_address_must_be_public() -> None:
-    inner = FakeInner()
-    backend = GuardedNetworkBackend(
-        AddressPolicy(), resolve=_static("93.184.216.34", "10.0.0.1"), inner=inner
-    )
-    with pytest.raises(AddressBlockedError, match=r"10\.0\.0\.1"):
-        await backend.connect_tcp("rebind.example", 443)
-    assert inner.connects == []
-
-
-@pytest.mark.anyio
-async def test_guarded_backend__connects_to_the_ip_not_the_name() -> None:
-    inner = FakeInner()
-    backend = GuardedNetworkBackend(AddressPolicy(), resolve=_static("93.184.216.34"), inner=inner)
-    await backend.connect_tcp("mastodon.example", 443)
-    assert inner.connects == ["93.184.216.34"]
-
-
-@pytest.mark.anyio
-async def test_guarded_backend__falls_back_to_the_next_checked_address() -> None:
-    inner = FakeInner(fail={"2606:4700::1"})
-    backend = GuardedNetworkBackend(
-        AddressPolicy(), resolve=_static("2606:4700::1", "93.184.216.34"), inner=inner
-    )
-    await backend.connect_tcp("mastodon.example", 443)
-    assert inner.connects == ["2606:4700::1", "93.184.216.34"]
-    with pytest.raises(httpcore.ConnectError):
-        await GuardedNetworkBackend(
-            AddressPolicy(), resolve=_static("2606:4700::1"), inner=inner
-        ).connect_tcp("m", 1)
-
-
-@pytest.mark.anyio
-async def test_guarded_backend__rechecks_the_connected_peer() -> None:
-    inner = FakeInner(peer=("127.0.0.1", 443))
-    backend = GuardedNetworkBackend(AddressPolicy(), resolve=_static("93.184.216.34"), inner=inner)
-    with pytest.raises(AddressBlockedError, match=r"127\.0\.0\.1"):
-        await backend.connect_tcp("mastodon.example", 443)
-    assert inner.streams[0].closed
-
-
-@pytest.mark.anyio
-async def test_guarded_backend__dns_failures() -> None:
-    async def broken(host: str, port: int) -> list[str]:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    async def slow(host: str, port: int) -> list[str]:
-        await asyncio.sleep(5)
-        return []
-
-    with pytest.raises(httpcore.ConnectError, match=r"resolving nowhere\.example failed"):
-        await GuardedNetworkBackend(AddressPolicy(), resolve=broken).connect_tcp("nowhere.example", 443)
-    with pytest.raises(httpcore.ConnectTimeout):
-        await GuardedNetworkBackend(AddressPolicy(), resolve=slow).connect_tcp(
-            "slow.example", 443, timeout=0.01
-        )
-    with pytest.raises(httpcore.ConnectError, match="no address"):
-        await GuardedNetworkBackend(AddressPolicy(), resolve=_static()).connect_tcp("empty.example", 443)
-
-
-@pytest.mark.anyio
-async def test_guarded_backend__unix_sockets_refused() -> None:
-    with pytest.raises(AddressBlockedError, match="Unix socket"):
-        await GuardedNetworkBackend(AddressPolicy(insecure_peers=True)).connect_unix_socket(
-            "/run/docker.sock"
-        )
-
-
-@pytest.mark.anyio
-async def test_guarded_transport__maps_connection_errors_to_httpx() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    async with client_factory(LOOSE) as client:
-        with pytest.raises(ConnectError):
-            await client.get(f"http://127.0.0.1:{port}/")
