@@ -9,8 +9,8 @@ records the result and schedules the next attempt (:mod:`federation.backoff`).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,6 +22,7 @@ from federation.hosts import split_authority
 from federation.http import (
     ACTIVITY_JSON,
     MAX_DISCOVERY_BYTES,
+    URL,
     AsyncClient,
     HttpPolicy,
     RequestError,
@@ -57,6 +58,16 @@ class DeliveryResult:
     retry_after: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_inbox(inbox: str) -> tuple[str, URL]:
+    """The host of an inbox URL and the URL parsed once (a fan-out posts to the same inboxes every time).
+
+    Raises HostError or ValueError when the URL has no valid host.
+    """
+    host, _ = split_authority(urlsplit(inbox).netloc)
+    return host, URL(inbox)
+
+
 def classify(status: int) -> Outcome:
     """Map an HTTP status to an outcome: 2xx delivered, 410 gone, 401/408/429/5xx retry, others final.
 
@@ -87,21 +98,15 @@ async def _read_excerpt(response: Response) -> bytes:
 async def _send(
     client: AsyncClient,
     policy: HttpPolicy,
-    inbox: str,
+    inbox: URL,
     body: bytes,
     signer: Signer,
     now: Callable[[], datetime],
-    signing: Executor | None,
 ) -> DeliveryResult:
     headers = {"Content-Type": ACTIVITY_JSON, "Accept-Encoding": "identity"}
     request = client.build_request("POST", inbox, content=body, headers=headers)
-    sign = signer.auth(now).sign
     async with asyncio.timeout(policy.total_timeout):
-        if signing is None:
-            sign(request)
-        else:  # the RSA signature releases the GIL: the event loop goes on meanwhile
-            await asyncio.get_running_loop().run_in_executor(signing, sign, request)
-        response = await client.send(request, follow_redirects=False, stream=True)
+        response = await client.send(request, auth=signer.auth(now), follow_redirects=False, stream=True)
         try:
             excerpt = await _read_excerpt(response)
         finally:
@@ -126,7 +131,6 @@ async def post_activity(
     now: Callable[[], datetime],
     *,
     host_allowed: Callable[[str], bool] = lambda host: True,
-    signing: Executor | None = None,
 ) -> DeliveryResult:
     """POST ``body`` (the activity serialised once, byte for byte) to ``inbox``, signed as ``signer``.
 
@@ -134,17 +138,15 @@ async def post_activity(
     without a request; timeouts (per phase, or ``policy.total_timeout`` overall), connection, DNS, TLS
     and protocol errors give RETRY with the error text; an answer is classified by :func:`classify`,
     keeping ``Retry-After`` raw for 429 and 503 and an excerpt of the body in ``error`` when refused.
-    The request is signed (fresh ``Date``) just before it is sent, in ``signing`` when given (a small
-    thread pool: the RSA signature runs outside the GIL) and inline otherwise.
     """
     try:
-        host, _ = split_authority(urlsplit(inbox).netloc)
+        host, url = _parse_inbox(inbox)
     except (HostError, ValueError) as exc:
         return DeliveryResult(Outcome.FINAL, None, f"inbox {inbox!r} has no valid host: {exc}")
     if not host_allowed(host):
         return DeliveryResult(Outcome.FINAL, None, f"host {host} is blocked")
     try:
-        return await _send(client, policy, inbox, body, signer, now, signing)
+        return await _send(client, policy, url, body, signer, now)
     except AddressBlockedError as exc:
         return DeliveryResult(Outcome.FINAL, None, f"refused by the address policy: {exc}")
     except TimeoutError:
