@@ -102,20 +102,34 @@ def postgres_template(worker_id: str, tmp_path_factory: pytest.TempPathFactory) 
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
-@pytest.fixture(params=DATABASE_KINDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for one test: SQLite, then PostgreSQL."""
-    if request.param == "sqlite":
+def _fresh_database(kind: str, request: pytest.FixtureRequest, path: Path) -> Iterator[str]:
+    """A fresh migrated database of ``kind`` (a copy of the worker's template), dropped afterwards."""
+    if kind == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        target = tmp_path / "node.sqlite3"
-        shutil.copyfile(template, target)
-        yield f"sqlite://{target}"
+        shutil.copyfile(template, path)
+        yield f"sqlite://{path}"
         return
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"fc_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
     yield _pg_dsn(name)
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test: SQLite, then PostgreSQL."""
+    yield from _fresh_database(request.param, request, tmp_path / "node.sqlite3")
+
+
+@pytest.fixture
+def second_database_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Another fresh database of the same kind, for a second node in the test's process.
+
+    tortoise binds its models to one database kind per process, so both nodes use the same kind.
+    """
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgres"
+    yield from _fresh_database(kind, request, tmp_path / "second.sqlite3")
 
 
 @pytest.fixture

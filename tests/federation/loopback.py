@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from federation.errors import KeyUnavailableError, SignatureError
 from federation.http import ACTIVITY_JSON, HttpPolicy
@@ -194,28 +195,50 @@ def _raw_pairs(request: Request) -> list[tuple[str, str]]:
 
 
 @contextlib.asynccontextmanager
-async def running_peer(*, require_signature: bool = False) -> AsyncIterator[Peer]:
-    """Serve a fresh :class:`Peer` on a free loopback port for the duration of the block."""
+async def serving(make_app: Callable[[str], ASGIApp], *, lifespan: str = "off") -> AsyncIterator[str]:
+    """Serve ``make_app(base_url)`` with uvicorn on a free 127.0.0.1 port; yield the base URL.
+
+    The port is bound first, so the app can be built knowing its own URL (a node's base URL).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    peer = Peer(authority=f"127.0.0.1:{port}", require_signature=require_signature)
-    app = Starlette(routes=[Route("/{path:path}", peer.endpoint, methods=["GET", "POST"])])
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="off", ws="none", access_log=False, timeout_graceful_shutdown=2
+        make_app(base),
+        log_level="warning",
+        lifespan=lifespan,  # type: ignore[arg-type]
+        ws="none",
+        access_log=False,
+        timeout_graceful_shutdown=2,
     )
     server = _QuietServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the loopback server stopped before it started")
-            await asyncio.sleep(0.01)
-        yield peer
+        async with asyncio.timeout(30):
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("the loopback server stopped before it started")
+                await asyncio.sleep(0.01)
+        yield base
     finally:
-        peer.stopping.set()
         server.should_exit = True
         await task
         sock.close()
+
+
+@contextlib.asynccontextmanager
+async def running_peer(*, require_signature: bool = False) -> AsyncIterator[Peer]:
+    """Serve a fresh :class:`Peer` on a free loopback port for the duration of the block."""
+    peers: list[Peer] = []
+
+    def make_app(base: str) -> Starlette:
+        peers.append(Peer(authority=base.removeprefix("http://"), require_signature=require_signature))
+        return Starlette(routes=[Route("/{path:path}", peers[0].endpoint, methods=["GET", "POST"])])
+
+    async with serving(make_app):
+        try:
+            yield peers[0]
+        finally:
+            peers[0].stopping.set()

@@ -8,22 +8,16 @@ foreign pages, oversized pages, a collection claimed by someone else.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-import shutil
-import socket
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,6 +34,7 @@ from fedicoop.services.catalogue import refresh_slots, store_object, store_slots
 from fedicoop.services.slot_refresh import SlotRefreshJob
 from fedicoop.settings import Settings, load_settings
 from schemas.examples import load_example, load_example_text
+from tests.federation.loopback import serving
 from tests.fedicoop.web.seed import seed_node
 
 pytestmark = pytest.mark.anyio
@@ -50,26 +45,6 @@ FIVES = "https://velo-fives.example/actors/atelier-fives"
 GOLDEN_BASE = "https://velo-fives.example"
 OFFER_PATH = "/listings/0199d2a0-5e6f-7a81-92b3-c4d5e6f70812"
 AS_JSON = "application/activity+json"
-
-
-@asynccontextmanager
-async def serving(make_app: Callable[[str], ASGIApp]) -> AsyncIterator[str]:
-    """Serve ``make_app(base_url)`` with uvicorn on a free 127.0.0.1 port; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make_app(base), lifespan="on", log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(20):
-            while not server.started:
-                assert not task.done(), "the loopback server stopped while starting"
-                await asyncio.sleep(0.02)
-        yield base
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @asynccontextmanager
@@ -99,30 +74,8 @@ def golden(name: str, base: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def remote_database_url(
-    database_url: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
-    """A second fresh database of the same kind as the test's (tortoise binds models to one dialect)."""
-    if database_url.startswith("sqlite://"):
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp_path / "remote.sqlite3")
-        yield f"sqlite://{tmp_path / 'remote.sqlite3'}"
-        return
-    template_name: str = request.getfixturevalue("postgres_template")
-    server, _, _ = database_url.rpartition("/")
-    name = f"fc_remote_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(database_url, timeout=10)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-        yield f"{server}/{name}"
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture
 async def remote_node(
-    tmp_path: Path, remote_database_url: str, clock: Callable[[], datetime]
+    tmp_path: Path, second_database_url: str, clock: Callable[[], datetime]
 ) -> AsyncIterator[tuple[str, str]]:
     """A real node on loopback with the seed data: yields (its base URL, its repair offer id)."""
 
@@ -131,14 +84,14 @@ async def remote_node(
             toml_file=None,
             env_file=None,
             base_url=base,
-            database_url=remote_database_url,
+            database_url=second_database_url,
             data_dir=str(tmp_path),
             demo=False,
             admin_token=TOKEN,
         )
         return create_app(settings, clock=clock)
 
-    async with serving(make) as base:
+    async with serving(make, lifespan="on") as base:
         async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             seeded = await seed_node(client)
         yield base, seeded.repair_offer

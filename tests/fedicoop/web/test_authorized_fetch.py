@@ -7,11 +7,7 @@ node's Fetcher (signing as its application actor) read from the other in authori
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import shutil
-import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,8 +24,8 @@ from fedicoop.app import create_app
 from fedicoop.models.activities import Activity
 from fedicoop.models.places import Place
 from fedicoop.settings import Settings, load_settings
-from tests.conftest import TEST_BASE_URL, TEST_TOKEN, Clock, _pg_admin, _pg_dsn, _settings
-from tests.federation.loopback import rsa_key
+from tests.conftest import TEST_BASE_URL, TEST_TOKEN, Clock, _settings
+from tests.federation.loopback import rsa_key, serving
 from tests.fedicoop.remote import Remote, network_of
 from tests.fedicoop.web.seed import AS_JSON, BROWSER_ACCEPT, LD_JSON, Seeded, path_of, seed_node
 
@@ -238,68 +234,38 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-def _listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @contextlib.asynccontextmanager
 async def served_node(database_url: str, data_dir: Path, **options: Any) -> AsyncIterator[Starlette]:
     """A node app served by uvicorn (lifespan on) at ``http://127.0.0.1:<free port>``."""
-    sock = _listening_socket()
-    settings = load_settings(
-        toml_file=None,
-        env_file=None,
-        base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
-        database_url=database_url,
-        data_dir=str(data_dir),
-        demo=False,
-        admin_token=TEST_TOKEN,
-        insecure_peers=True,
-        worker_in_serve=False,
-        **options,
-    )
-    app = create_app(settings)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none", access_log=False)
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the node stopped before it started")
-            await asyncio.sleep(0.01)
-        yield app
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    apps: list[Starlette] = []
 
+    def make_app(base: str) -> Starlette:
+        settings = load_settings(
+            toml_file=None,
+            env_file=None,
+            base_url=base,
+            database_url=database_url,
+            data_dir=str(data_dir),
+            demo=False,
+            admin_token=TEST_TOKEN,
+            insecure_peers=True,
+            worker_in_serve=False,
+            **options,
+        )
+        apps.append(create_app(settings))
+        return apps[0]
 
-@pytest.fixture
-def reader_database_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A second fresh database of the same kind (tortoise binds its models to one kind per process)."""
-    if database_url.startswith("sqlite"):
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp_path / "reader.sqlite3")
-        yield f"sqlite://{tmp_path / 'reader.sqlite3'}"
-        return
-    template_name: str = request.getfixturevalue("postgres_template")
-    name = f"fc_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    yield _pg_dsn(name)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    async with serving(make_app, lifespan="on"):
+        yield apps[0]
 
 
 async def test_our_fetcher_reads_from_a_node_in_authorized_fetch_mode(
-    database_url: str, reader_database_url: str, tmp_path: Path
+    database_url: str, second_database_url: str, tmp_path: Path
 ) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     async with (
-        served_node(reader_database_url, tmp_path / "a") as reader,
+        served_node(second_database_url, tmp_path / "a") as reader,
         served_node(database_url, tmp_path / "b", authorized_fetch=True) as guarded,
     ):
         base = guarded.state.node.settings.base_url
