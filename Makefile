@@ -27,7 +27,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/fedicoop migrate
-	$(BIN)/fedicoop serve --host $(HOST) --port $(PORT)
+	FEDICOOP_BASE_URL="$${FEDICOOP_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/fedicoop serve --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
