@@ -32,7 +32,7 @@ from federation.errors import (
     RemoteGoneError,
     RemoteNotFoundError,
 )
-from federation.hosts import origin, split_authority
+from federation.hosts import origin, same_origin, split_authority
 from federation.http import (
     ACCEPT_ACTIVITY,
     ACTIVITY_JSON,
@@ -45,6 +45,7 @@ from federation.http import (
     bounded_request,
 )
 from federation.keys import PrivateKey
+from schemas.base import type_names
 
 __all__ = [
     "AS_PROFILE",
@@ -113,11 +114,6 @@ def request_errors(method: str, url: str) -> Iterator[None]:
         raise FetchConnectionError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _is_tombstone(document: dict[str, Any]) -> bool:
-    kind = document.get("type")
-    return kind == "Tombstone" or (isinstance(kind, list) and "Tombstone" in kind)
-
-
 class Fetcher:
     """Signed GET of ActivityStreams documents (wire-format §10.6).
 
@@ -155,7 +151,7 @@ class Fetcher:
             return document
         if not isinstance(found, str):
             raise IdMismatchError(f"{final_url} served a document without a string id")
-        if not _same_origin(found, final_url):
+        if not same_origin(found, final_url):
             raise IdMismatchError(f"{final_url} served a document with the foreign id {found}")
         document, final_url = await self._fetch_once(found)
         if document.get("id") != final_url:
@@ -182,7 +178,7 @@ class Fetcher:
             raise FetchError(f"GET {final_url} answered a body that is not JSON: {exc}") from exc
         if not isinstance(document, dict):
             raise FetchError(f"GET {final_url} answered JSON that is not an object")
-        if _is_tombstone(document):
+        if "Tombstone" in type_names(document):
             raise RemoteGoneError(f"GET {final_url} answered a Tombstone")
         return document, final_url
 
@@ -230,10 +226,3 @@ class Fetcher:
         if self._check_url(hop) != start_origin:
             raise RedirectError(f"GET {current} redirected to {hop}, outside {start_origin}")
         return hop
-
-
-def _same_origin(a: str, b: str) -> bool:
-    try:
-        return origin(a) == origin(b)
-    except HostError:
-        return False

@@ -148,12 +148,19 @@ def origin(url: str) -> str:
 def same_origin(a: str, b: str) -> bool:
     """Tell whether two http(s) URLs share scheme, normalised host and port.
 
+    A value that is not an http(s) URL with a valid host is on no origin: the answer is then False.
+
     >>> same_origin("https://a.example/x", "https://A.EXAMPLE:443/y")
     True
     >>> same_origin("https://a.example/x", "https://b.a.example/x")
     False
+    >>> same_origin("mailto:x@a.example", "https://a.example/")
+    False
     """
-    return origin(a) == origin(b)
+    try:
+        return origin(a) == origin(b)
+    except HostError:
+        return False
 
 
 def _is_ipv4(text: str) -> bool:

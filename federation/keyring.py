@@ -23,13 +23,12 @@ from cryptography.hazmat.primitives import serialization
 
 from federation.errors import (
     FetchError,
-    HostError,
     KeyFormatError,
     KeyUnavailableError,
     RemoteGoneError,
     RemoteNotFoundError,
 )
-from federation.hosts import origin
+from federation.hosts import same_origin
 from federation.keys import PublicKey, load_public_key_multibase, load_public_key_pem, parse_key_id
 from federation.verifier import VerificationKey
 
@@ -40,13 +39,6 @@ DocumentFetch = Callable[[str], Awaitable[dict[str, Any]]]
 
 
 _logger = logging.getLogger("federation.keyring")
-
-
-def _same_origin(a: str, b: str) -> bool:
-    try:
-        return origin(a) == origin(b)
-    except HostError:
-        return False
 
 
 def _entries(value: Any) -> Iterator[dict[str, Any]]:
@@ -76,7 +68,7 @@ def key_from_document(key_id: str, document: dict[str, Any]) -> VerificationKey 
     True
     """
     actor_id = document.get("id")
-    if not isinstance(actor_id, str) or not _same_origin(actor_id, key_id):
+    if not isinstance(actor_id, str) or not same_origin(actor_id, key_id):
         return None
     for entry in _entries(document.get("publicKey")):
         pem = entry.get("publicKeyPem")
@@ -201,7 +193,7 @@ class KeyRing:
         owner = stub_owner(key_id, document)
         if owner is None:
             raise KeyUnavailableError(f"{document_url} does not publish the key {key_id} as its own")
-        if not _same_origin(owner, key_id):
+        if not same_origin(owner, key_id):
             raise KeyUnavailableError(f"key stub {key_id} names an owner on another origin: {owner}")
         owner_document = await self._document(key_id, owner)
         key = self._key_in(key_id, owner_document)

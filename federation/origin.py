@@ -17,6 +17,7 @@ from typing import Any
 from federation.addressing import actor_id_of
 from federation.errors import HostError, OriginError
 from federation.hosts import origin
+from schemas.base import type_names
 
 __all__ = ["OriginError", "Trust", "check_origins", "trust_of"]
 
@@ -28,15 +29,6 @@ class Trust(StrEnum):
 
     AUTHENTIC = "authentic"
     RELAYED = "relayed"
-
-
-def _types(activity: Mapping[str, Any]) -> set[str]:
-    value = activity.get("type")
-    if isinstance(value, str):
-        return {value}
-    if isinstance(value, list):
-        return {item for item in value if isinstance(item, str)}
-    return set()
 
 
 def _origin_of(field: str, value: str) -> str:
@@ -68,7 +60,7 @@ def check_origins(activity: Mapping[str, Any]) -> None:
         raise OriginError("actor is missing")
     expected = _origin_of("actor", actor)
     _require("id", activity.get("id"), expected)
-    kinds = _types(activity)
+    kinds = type_names(activity)
     embedded = activity.get("object")
     if kinds & _CREATE_LIKE:
         _require("object.id", embedded, expected)

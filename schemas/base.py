@@ -229,6 +229,20 @@ def type_of(value: Any) -> object:
     return None
 
 
+def type_names(value: Any) -> frozenset[str]:
+    """The ``type`` names of a JSON object, whether ``type`` is one string or a list of them.
+
+    >>> sorted(type_names({"type": ["Note", "fc:Listing"]})), type_names({"type": "Note"}), type_names(3)
+    (['Note', 'fc:Listing'], frozenset({'Note'}), frozenset())
+    """
+    kind = type_of(value)
+    if isinstance(kind, str):
+        return frozenset({kind})
+    if isinstance(kind, list):
+        return frozenset(item for item in kind if isinstance(item, str))
+    return frozenset()
+
+
 def tag_by_type(known: Mapping[str, str]) -> Callable[[Any], str]:
     """Build the function of a ``Discriminator`` that routes a value by its ``type``.
 

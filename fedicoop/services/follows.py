@@ -141,14 +141,12 @@ async def unfollow(network: Network, username: str, target: str) -> None:
 
 async def follows_author(author_iri: str) -> bool:
     """Tell whether a local actor follows ``author_iri``, or the application actor of its node."""
-    if await Following.exists(target_iri=author_iri, state=FollowState.ACCEPTED):
+    rows = await Following.filter(state=FollowState.ACCEPTED).values_list("target_iri", flat=True)
+    followed = [str(iri) for iri in rows]
+    if author_iri in followed:
         return True
-    for row in await Following.filter(state=FollowState.ACCEPTED).only("target_iri"):
-        if same_origin(row.target_iri, author_iri) and await RemoteActor.exists(
-            iri=row.target_iri, type="Application"
-        ):
-            return True
-    return False
+    same_node = [iri for iri in followed if same_origin(iri, author_iri)]
+    return bool(same_node) and await RemoteActor.exists(iri__in=same_node, type="Application")
 
 
 async def _forget_unfollowed(target: RemoteActor | None, target_iri: str) -> None:

@@ -35,6 +35,7 @@ from fedicoop.services import catalogue, follows
 from fedicoop.services.joins import ignore_join
 from fedicoop.services.leases import claim
 from fedicoop.services.remote_actors import forget_actor, resolve_actor
+from schemas.base import type_names
 
 __all__ = ["InboxJob", "Outcome", "apply_activity", "process_item"]
 
@@ -51,16 +52,8 @@ class Outcome(StrEnum):
     IGNORED = "ignored"
 
 
-def _types(value: Any) -> set[str]:
-    if isinstance(value, str):
-        return {value}
-    if isinstance(value, list):
-        return {item for item in value if isinstance(item, str)}
-    return set()
-
-
 async def _store(network: Network, document: Mapping[str, Any], author: str, now: datetime) -> Outcome:
-    if not _types(document.get("type")) & OBJECT_TYPES:
+    if not type_names(document) & OBJECT_TYPES:
         return Outcome.IGNORED
     if not is_public(document) or not await follows.follows_author(author):
         return Outcome.IGNORED
