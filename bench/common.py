@@ -82,6 +82,12 @@ def signed_post(url: str, body: bytes, key_id: str, key: rsa.RSAPrivateKey, now:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def raw_signing_rate(seconds: float = 2.0) -> float:
     """RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second, one process, one thread (``cryptography``).
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import Summary, database_url, free_port, raw_signing_rate, started
+from bench.common import Summary, database_url, free_port, process_cpu, raw_signing_rate, started
 from federation.digest import make_digest
 from federation.http import AsyncClient
 from federation.keys import load_private_key, public_key_to_pem
@@ -64,6 +64,8 @@ class FanoutResult:
     signing: list[float] = field(default_factory=list)
     received: int = 0
     expected: int = 0
+    worker_cpu: list[float] = field(default_factory=list)
+    sinks_cpu: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> Summary:
@@ -81,6 +83,8 @@ class FanoutResult:
             f"fan-out: publish + enqueue {Summary.of(self.enqueue_seconds).show(3)} s per Create",
             f"fan-out: raw RSA-2048 signing {Summary.of(self.signing).show()} signatures/s "
             f"(before, after: {', '.join(f'{rate:.0f}' for rate in self.signing)})",
+            f"fan-out: CPU per delivery: worker {Summary.of(self.worker_cpu).show()} µs, "
+            f"sinks {Summary.of(self.sinks_cpu).show()} µs",
             f"fan-out: ratio {self.ratio.show(2)}; target >= 0.6",
             f"fan-out: sinks received {self.received}/{self.expected} deliveries, each once, validly signed",
         ]
@@ -191,6 +195,7 @@ async def run_fanout(
                         digests.append(make_digest(serialise(activity.document)))
                         stop = asyncio.Event()
                         worker = Worker([job], node.clock)
+                        cpu = (time.process_time(), process_cpu(sinks.process.pid))
                         start = time.perf_counter()
                         task = asyncio.create_task(worker.run(stop))
                         try:
@@ -199,6 +204,10 @@ async def run_fanout(
                             elapsed = time.perf_counter() - start
                             stop.set()
                             await task
+                            result.worker_cpu.append((time.process_time() - cpu[0]) / followers * 1e6)
+                            result.sinks_cpu.append(
+                                (process_cpu(sinks.process.pid) - cpu[1]) / followers * 1e6
+                            )
                         delivered = await Delivery.filter(
                             activity=activity, state=DeliveryState.DELIVERED
                         ).count()

@@ -49,6 +49,7 @@ __all__ = [
     "parse_signature_header",
     "request_target",
     "sign",
+    "sign_bytes",
     "signing_string",
     "verify_signature",
 ]
@@ -161,6 +162,16 @@ def format_signature_header(key_id: str, algorithm: str, covered: Sequence[str],
     return f'keyId="{key_id}",algorithm="{algorithm}",headers="{" ".join(covered)}",signature="{encoded}"'
 
 
+def sign_bytes(private_key: PrivateKey, data: bytes) -> tuple[bytes, str]:
+    """Sign ``data``; return the signature and the algorithm name announced for it.
+
+    RSA keys sign with RSASSA-PKCS1-v1_5/SHA-256 (``rsa-sha256``), Ed25519 keys announce ``hs2019``.
+    """
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256()), "rsa-sha256"
+    return private_key.sign(data), "hs2019"
+
+
 def sign(
     private_key: PrivateKey,
     key_id: str,
@@ -176,12 +187,7 @@ def sign(
     :data:`POST_HEADERS` or :data:`GET_HEADERS`, and every named header must be in ``headers``.
     """
     data = signing_string(method, path_and_query, headers, covered).encode("utf-8")
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        signature = private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        algorithm = "rsa-sha256"
-    else:
-        signature = private_key.sign(data)
-        algorithm = "hs2019"
+    signature, algorithm = sign_bytes(private_key, data)
     return format_signature_header(key_id, algorithm, [name.lower() for name in covered], signature)
 
 

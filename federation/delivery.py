@@ -1,9 +1,15 @@
 """Posting one activity to one inbox and classifying the outcome (wire-format §11).
 
-:func:`post_activity` signs the POST (draft-cavage, ``Digest`` over the exact body), sends it without
-following redirects, reads at most 64 KiB of the answer and discards it, and returns a
-:class:`DeliveryResult`; it never raises for a network or HTTP problem, so the delivery worker only
-records the result and schedules the next attempt (:mod:`federation.backoff`).
+:class:`Deliverer` signs the POST (draft-cavage, ``Digest`` over the exact body, the signature
+computed by a :class:`~federation.signing_pool.SigningPool` off the event loop), sends it through an
+httpx transport without following redirects, reads at most 64 KiB of the answer and discards it, and
+returns a :class:`DeliveryResult`; it never raises for a network or HTTP problem, so the delivery worker
+only records the result and schedules the next attempt (:mod:`federation.backoff`).
+
+Deliveries use httpx's transport interface directly rather than ``AsyncClient.send``: a delivery needs
+none of the client's layers (cookies, auth flows, redirects, base URLs, event hooks), which cost about
+a third of a delivery's CPU (``bench/README.md``). The address policy the client's hook applies is
+applied here, once per inbox URL.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from federation import cavage
+from federation.auth import http_date
+from federation.digest import make_digest
 from federation.errors import AddressBlockedError, HostError
 from federation.fetch import Signer
 from federation.hosts import split_authority
@@ -23,14 +32,17 @@ from federation.http import (
     ACTIVITY_JSON,
     MAX_DISCOVERY_BYTES,
     URL,
-    AsyncClient,
+    AsyncBaseTransport,
     HttpPolicy,
+    Request,
     RequestError,
     Response,
     TimeoutException,
 )
+from federation.signing_pool import SigningPool
+from federation.ssrf import AddressPolicy
 
-__all__ = ["ERROR_EXCERPT", "DeliveryResult", "Outcome", "classify", "post_activity"]
+__all__ = ["ERROR_EXCERPT", "Deliverer", "DeliveryResult", "Outcome", "Payload", "classify"]
 
 ERROR_EXCERPT = 200
 """How many characters of a refusal's body are kept in :attr:`DeliveryResult.error`."""
@@ -58,14 +70,40 @@ class DeliveryResult:
     retry_after: str | None = None
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse_inbox(inbox: str) -> tuple[str, URL]:
-    """The host of an inbox URL and the URL parsed once (a fan-out posts to the same inboxes every time).
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """An activity serialised once for all its deliveries: the exact bytes and their ``Digest``."""
 
-    Raises HostError or ValueError when the URL has no valid host.
+    body: bytes
+    digest: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Payload:
+        """The payload of ``body``, its digest computed once."""
+        return cls(body, make_digest(body))
+
+
+@dataclass(frozen=True, slots=True)
+class _Inbox:
+    """An inbox URL parsed once: its host, the httpx URL, the ``Host`` header and the path signed."""
+
+    host: str
+    url: URL
+    authority: str
+    target: str
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_inbox(inbox: str, insecure_peers: bool) -> _Inbox:
+    """Parse and check an inbox URL once (a fan-out posts to the same inboxes every time).
+
+    Raises HostError or ValueError when the URL has no valid host, AddressBlockedError when the
+    address policy refuses it.
     """
+    AddressPolicy(insecure_peers=insecure_peers).check_url(inbox)
     host, _ = split_authority(urlsplit(inbox).netloc)
-    return host, URL(inbox)
+    url = URL(inbox)
+    return _Inbox(host, url, url.netloc.decode("ascii"), url.raw_path.decode("ascii"))
 
 
 def classify(status: int) -> Outcome:
@@ -95,63 +133,90 @@ async def _read_excerpt(response: Response) -> bytes:
     return b"".join(chunks)[:MAX_DISCOVERY_BYTES]
 
 
-async def _send(
-    client: AsyncClient,
-    policy: HttpPolicy,
-    inbox: URL,
-    body: bytes,
-    signer: Signer,
-    now: Callable[[], datetime],
-) -> DeliveryResult:
-    headers = {"Content-Type": ACTIVITY_JSON, "Accept-Encoding": "identity"}
-    request = client.build_request("POST", inbox, content=body, headers=headers)
-    async with asyncio.timeout(policy.total_timeout):
-        response = await client.send(request, auth=signer.auth(now), follow_redirects=False, stream=True)
+class Deliverer:
+    """Posts signed activities to inboxes through ``transport`` and classifies each answer.
+
+    ``signing`` computes the signatures; ``now`` dates them; ``host_allowed`` is the block and allow
+    lists (a refused host gives FINAL without a request). The transport is not closed here: its owner
+    (the node's HTTP client, which shares its connection pool) closes it.
+    """
+
+    def __init__(
+        self,
+        transport: AsyncBaseTransport,
+        policy: HttpPolicy,
+        signing: SigningPool,
+        now: Callable[[], datetime],
+        *,
+        host_allowed: Callable[[str], bool] = lambda host: True,
+    ) -> None:
+        self._transport = transport
+        self._policy = policy
+        self._signing = signing
+        self._now = now
+        self._host_allowed = host_allowed
+        self._timeout = policy.timeout().as_dict()
+
+    async def post(self, inbox: str, payload: Payload, signer: Signer) -> DeliveryResult:
+        """POST ``payload`` to ``inbox``, signed as ``signer``; never raises for a network problem.
+
+        A malformed inbox URL, a blocked host or an address-policy refusal gives FINAL without a
+        request; timeouts (per phase, or ``policy.total_timeout`` overall), connection, DNS, TLS and
+        protocol errors give RETRY with the error text; an answer is classified by :func:`classify`,
+        keeping ``Retry-After`` raw for 429 and 503 and an excerpt of the body in ``error`` when refused.
+        """
         try:
-            excerpt = await _read_excerpt(response)
-        finally:
-            await response.aclose()
-    outcome = classify(response.status_code)
-    retry_after = (
-        response.headers.get("retry-after") if response.status_code in _RETRY_AFTER_STATUSES else None
-    )
+            target = _parse_inbox(inbox, self._policy.insecure_peers)
+        except AddressBlockedError as exc:
+            return DeliveryResult(Outcome.FINAL, None, f"refused by the address policy: {exc}")
+        except (HostError, ValueError) as exc:
+            return DeliveryResult(Outcome.FINAL, None, f"inbox {inbox!r} has no valid host: {exc}")
+        if not self._host_allowed(target.host):
+            return DeliveryResult(Outcome.FINAL, None, f"host {target.host} is blocked")
+        total = self._policy.total_timeout
+        try:
+            async with asyncio.timeout(total):
+                request = await self._signed_request(target, payload, signer)
+                response = await self._transport.handle_async_request(request)
+                try:
+                    excerpt = await _read_excerpt(response)
+                finally:
+                    await response.aclose()
+        except AddressBlockedError as exc:
+            return DeliveryResult(Outcome.FINAL, None, f"refused by the address policy: {exc}")
+        except TimeoutError:
+            return DeliveryResult(Outcome.RETRY, None, f"POST {inbox} took longer than {total} s")
+        except TimeoutException as exc:
+            return DeliveryResult(Outcome.RETRY, None, f"POST {inbox} timed out: {type(exc).__name__}: {exc}")
+        except RequestError as exc:
+            return DeliveryResult(Outcome.RETRY, None, f"POST {inbox} failed: {type(exc).__name__}: {exc}")
+        return _result(response, excerpt)
+
+    async def _signed_request(self, target: _Inbox, payload: Payload, signer: Signer) -> Request:
+        headers = {
+            "Host": target.authority,
+            "Date": http_date(self._now()),
+            "Digest": payload.digest,
+            "Content-Type": ACTIVITY_JSON,
+        }
+        text = cavage.signing_string("POST", target.target, headers, cavage.POST_HEADERS)
+        signature, algorithm = await self._signing.sign(signer.private_key, text.encode("utf-8"))
+        headers["Signature"] = cavage.format_signature_header(
+            signer.key_id, algorithm, cavage.POST_HEADERS, signature
+        )
+        headers["User-Agent"] = self._policy.user_agent
+        headers["Accept-Encoding"] = "identity"
+        return Request(
+            "POST", target.url, headers=headers, content=payload.body, extensions={"timeout": self._timeout}
+        )
+
+
+def _result(response: Response, excerpt: bytes) -> DeliveryResult:
+    status = response.status_code
+    outcome = classify(status)
+    retry_after = response.headers.get("retry-after") if status in _RETRY_AFTER_STATUSES else None
     error = None
     if outcome is not Outcome.DELIVERED:
         text = excerpt.decode("utf-8", "replace").strip()[:ERROR_EXCERPT]
-        error = f"HTTP {response.status_code}" + (f": {text}" if text else "")
-    return DeliveryResult(outcome, response.status_code, error, retry_after)
-
-
-async def post_activity(
-    client: AsyncClient,
-    policy: HttpPolicy,
-    inbox: str,
-    body: bytes,
-    signer: Signer,
-    now: Callable[[], datetime],
-    *,
-    host_allowed: Callable[[str], bool] = lambda host: True,
-) -> DeliveryResult:
-    """POST ``body`` (the activity serialised once, byte for byte) to ``inbox``, signed as ``signer``.
-
-    A malformed inbox URL, a blocked host (``host_allowed`` False) or an SSRF refusal gives FINAL
-    without a request; timeouts (per phase, or ``policy.total_timeout`` overall), connection, DNS, TLS
-    and protocol errors give RETRY with the error text; an answer is classified by :func:`classify`,
-    keeping ``Retry-After`` raw for 429 and 503 and an excerpt of the body in ``error`` when refused.
-    """
-    try:
-        host, url = _parse_inbox(inbox)
-    except (HostError, ValueError) as exc:
-        return DeliveryResult(Outcome.FINAL, None, f"inbox {inbox!r} has no valid host: {exc}")
-    if not host_allowed(host):
-        return DeliveryResult(Outcome.FINAL, None, f"host {host} is blocked")
-    try:
-        return await _send(client, policy, url, body, signer, now)
-    except AddressBlockedError as exc:
-        return DeliveryResult(Outcome.FINAL, None, f"refused by the address policy: {exc}")
-    except TimeoutError:
-        return DeliveryResult(Outcome.RETRY, None, f"POST {inbox} took longer than {policy.total_timeout} s")
-    except TimeoutException as exc:
-        return DeliveryResult(Outcome.RETRY, None, f"POST {inbox} timed out: {type(exc).__name__}: {exc}")
-    except RequestError as exc:
-        return DeliveryResult(Outcome.RETRY, None, f"POST {inbox} failed: {type(exc).__name__}: {exc}")
+        error = f"HTTP {status}" + (f": {text}" if text else "")
+    return DeliveryResult(outcome, status, error, retry_after)

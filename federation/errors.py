@@ -31,6 +31,7 @@ and map each to its own HTTP status::
     │   ├── DiscoveryError               a discovery document (WebFinger, NodeInfo) is unusable
     │   │   └── WebFingerError               WebFinger gave no usable actor, or the round trip failed
     ├── DeliveryError                an activity could not be delivered
+    ├── SigningPoolClosedError       a signature asked of a closed signing pool
     └── JsonLdError                  a JSON-LD document cannot be processed offline
         ├── ContextNotAllowedError       a context URL we do not ship
         └── UndefinedTermError           a term no context defines
@@ -145,6 +146,10 @@ class WebFingerError(DiscoveryError):
 
 class DeliveryError(FederationError):
     """An activity could not be delivered to an inbox."""
+
+
+class SigningPoolClosedError(FederationError):
+    """A signature was asked of a signing pool that is closed (the process is stopping)."""
 
 
 class JsonLdError(FederationError):

@@ -135,7 +135,7 @@ class HttpPolicy:
     write_timeout: float = 10.0
     pool_timeout: float = 10.0
     max_redirects: int = 3
-    max_connections: int = 100
+    max_connections: int = 256
     max_keepalive_connections: int = 20
     keepalive_expiry: float = 30.0
 

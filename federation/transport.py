@@ -38,12 +38,16 @@ from federation.ssrf import AddressPolicy
 
 __all__ = [
     "AIOHTTP_ERRORS",
+    "URL_CHECK_CACHE",
     "GuardedAiohttpTransport",
     "GuardedConnector",
     "GuardedResolver",
     "Resolver",
     "system_resolve",
 ]
+
+URL_CHECK_CACHE = 4096
+"""How many URLs that passed the address policy's URL check the transport remembers."""
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """``await resolve(host, port)``: the IP addresses a host name resolves to, in preference order."""
@@ -240,17 +244,41 @@ class GuardedAiohttpTransport(AiohttpTransport):
                 limit_per_host=0,
                 keepalive_timeout=pool_limits.keepalive_expiry,
             )
-            return aiohttp.ClientSession(connector=connector, trust_env=False)
+            # Federation needs no cookies: a peer's Set-Cookie is neither kept nor sent back.
+            return aiohttp.ClientSession(
+                connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
+            )
 
         super().__init__(verify=context, trust_env=False, limits=pool_limits, client=session)
         self._policy = policy
+        self._checked: dict[str, None] = {}  # URLs that passed check_url (bounded, oldest forgotten)
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+
+    def _check_url(self, url: str) -> None:
+        """check_url once per URL: deliveries post to the same inboxes again and again."""
+        if url in self._checked:
+            return
+        self._policy.check_url(url)
+        if len(self._checked) >= URL_CHECK_CACHE:
+            del self._checked[next(iter(self._checked))]
+        self._checked[url] = None
+
+    def _timeout(self, phases: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        key = (phases.get("connect"), phases.get("read"), phases.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = self._timeouts[key] = aiohttp.ClientTimeout(
+                sock_connect=key[0], sock_read=key[1], connect=key[2]
+            )
+        return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Check the URL, send the request through the guarded aiohttp pool, map errors to httpx's.
 
         Header names are sent as the caller spelled them and the URL exactly as httpx encoded it.
         """
-        self._policy.check_url(str(request.url))
+        url = str(request.url)
+        self._check_url(url)
         if not isinstance(self.client, aiohttp.ClientSession):
             self.client = self.get_client()
         timeout = request.extensions.get("timeout", {})
@@ -264,18 +292,14 @@ class GuardedAiohttpTransport(AiohttpTransport):
         try:
             response = await self.client.request(
                 method=request.method,
-                url=YarlURL(str(request.url), encoded=True),  # sent as httpx encoded it
+                url=YarlURL(url, encoded=True),  # sent as httpx encoded it
                 headers=headers,
                 data=data,
                 allow_redirects=False,
                 auto_decompress=False,
                 compress=False,
                 skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type"),
-                timeout=aiohttp.ClientTimeout(
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                    connect=timeout.get("pool"),
-                ),
+                timeout=self._timeout(timeout),
             ).__aenter__()
         except aiohttp.ClientError as exc:
             raise _remap(exc, request) from exc

@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from federation.delivery import Deliverer
 from federation.fetch import Fetcher, Signer
 from federation.hosts import DomainList, host_allowed
 from federation.http import AsyncBaseTransport, AsyncClient, HttpPolicy, client_factory, make_user_agent
 from federation.keyring import KeyRing
 from federation.keys import load_private_key
+from federation.signing_pool import SigningPool
+from federation.ssrf import AddressPolicy
+from federation.transport import GuardedAiohttpTransport
 from federation.verifier import SignatureChecker
 from fedicoop import __version__
 from fedicoop.errors import InstallationError
@@ -25,7 +29,7 @@ from fedicoop.models.actors import Actor, ActorKey
 from fedicoop.node import Node
 from fedicoop.services.actors import get_application_actor
 
-__all__ = ["HostFilter", "Network", "NetworkHolder", "open_network"]
+__all__ = ["HostFilter", "Network", "NetworkHolder", "http_policy", "open_network"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,7 @@ class Network:
     node: Node
     policy: HttpPolicy
     client: AsyncClient
+    deliverer: Deliverer
     hosts: HostFilter
     app_signer: Signer
     fetcher: Fetcher
@@ -101,19 +106,29 @@ def host_filter(node: Node) -> HostFilter:
 
 
 @asynccontextmanager
-async def open_network(node: Node, transport: AsyncBaseTransport | None = None) -> AsyncIterator[Network]:
+async def open_network(
+    node: Node, transport: AsyncBaseTransport | None = None, *, policy: HttpPolicy | None = None
+) -> AsyncIterator[Network]:
     """Build the node's network runtime (inside an open database) and close its client at the end.
 
-    ``transport`` replaces the guarded transport in tests that need failures a real peer cannot make.
+    The client (signed GETs, discovery) and the deliverer (signed POSTs) share one transport, so one
+    connection pool; the deliverer's signing pool runs two threads. ``transport`` replaces the guarded
+    transport in tests that need failures a real peer cannot make; ``policy`` replaces the node's HTTP
+    policy (tests that shorten a timeout).
     """
-    policy = http_policy(node)
+    policy = policy or http_policy(node)
     hosts = host_filter(node)
     application = await get_application_actor()
     key = await ActorKey.get(actor=application)
     app_signer = Signer(
         key_id=node.urls.key_id(node.urls.application_actor), private_key=load_private_key(key.private_pem)
     )
-    async with client_factory(policy, transport) as client:
+    if transport is None:
+        transport = GuardedAiohttpTransport(
+            AddressPolicy(insecure_peers=policy.insecure_peers), limits=policy.limits()
+        )
+    async with client_factory(policy, transport) as client, SigningPool() as signing:
+        deliverer = Deliverer(transport, policy, signing, node.clock, host_allowed=hosts.allows)
         fetcher = Fetcher(client, policy, signer=app_signer, now=node.clock, host_allowed=hosts.allows)
         keyring = KeyRing(fetcher.fetch, node.clock)
         checker = SignatureChecker(
@@ -126,6 +141,7 @@ async def open_network(node: Node, transport: AsyncBaseTransport | None = None) 
             node=node,
             policy=policy,
             client=client,
+            deliverer=deliverer,
             hosts=hosts,
             app_signer=app_signer,
             fetcher=fetcher,

@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         default=True, description="Run the delivery and inbox worker inside `fedicoop serve`."
     )
     worker_concurrency: int = Field(
-        default=32, ge=1, le=1024, description="Deliveries a worker sends at once (at most 4 per host)."
+        default=128, ge=1, le=1024, description="Deliveries a worker sends at once (at most 4 per host)."
     )
     delivery_lease_seconds: int = Field(
         default=300,

@@ -1,8 +1,8 @@
 """The background worker: a loop over jobs that each drain one queue of the database (no broker).
 
 :class:`Worker` calls its jobs in turn and sleeps when none found work; :class:`DeliveryJob` is the
-delivery queue's job (wire-format §11). It claims due rows under a lease, posts each with
-:func:`federation.delivery.post_activity` (the body serialised once per activity, ``bto``/``bcc``
+delivery queue's job (wire-format §11). It claims due rows under a lease, posts each with the
+network's :class:`~federation.delivery.Deliverer` (the body serialised once per activity, ``bto``/``bcc``
 removed), at most ``concurrency`` at once and 4 per host, and records results in bulk as they come
 back. Posting runs in background tasks, so a slow peer holds only its own rows. :func:`running_worker`
 runs a worker beside the web app (``fedicoop serve``) or alone (``fedicoop worker``).
@@ -18,13 +18,13 @@ import os
 import random
 import socket
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from federation.addressing import without_blind
-from federation.delivery import DeliveryResult, Outcome, post_activity
+from federation.delivery import DeliveryResult, Outcome, Payload
 from federation.fetch import Signer
 from fedicoop.clock import Clock
 from fedicoop.models.activities import Activity
@@ -86,13 +86,14 @@ def serialise(document: dict[str, object]) -> bytes:
 
 
 class DeliveryJob:
-    """Claims due deliveries and posts them in background tasks; results are recorded on the next call.
+    """Claims due deliveries ahead and posts them in background tasks; results are recorded in bulk.
 
-    Each call first records the attempts that finished (in bulk), then claims as many rows as there are
-    free places (``concurrency`` rows in flight at most) and starts posting them. While fewer than a
-    quarter of the places are free it waits (``poll`` seconds at most) for more, so a busy job neither
-    makes the worker sleep nor queries once per row. A row whose lease would run out before its turn
-    comes is given back unattempted.
+    Each call first records the attempts that finished (in bulk), tops up the backlog of claimed rows
+    to ``prefetch`` rows (one claim for many rows) when it holds less than ``concurrency``, and starts
+    posting backlog rows while fewer than ``concurrency`` are in flight. While fewer than a quarter of
+    the places are free it waits (``poll`` seconds at most) for more, so a busy job neither makes the
+    worker sleep nor queries once per row. A row whose lease would run out before its turn comes is
+    given back unattempted.
     """
 
     def __init__(
@@ -106,51 +107,64 @@ class DeliveryJob:
         lease: timedelta = deliveries.LEASE,
         poll: float = 0.5,
         drain_timeout: float = 10.0,
+        prefetch: int | None = None,
     ) -> None:
         self.network = network
         self.worker_id = worker_id
         self.concurrency = concurrency
+        self.prefetch = max(prefetch or 2 * concurrency, concurrency)
         self.rng = rng
         self.lease = lease
         self.poll = poll
         self.drain_timeout = drain_timeout
         self._per_host = per_host
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._backlog: deque[tuple[Delivery, Payload, str]] = deque()
         self._tasks: dict[asyncio.Task[None], Delivery] = {}
         self._done: list[tuple[Delivery, DeliveryResult]] = []
         self._expired: list[Delivery] = []
-        self._activities: OrderedDict[uuid.UUID, tuple[bytes, str]] = OrderedDict()
+        self._activities: OrderedDict[uuid.UUID, tuple[Payload, str]] = OrderedDict()
         self._signers: dict[str, Signer] = {}
         self._signer_lock = asyncio.Lock()
 
     @property
     def in_flight(self) -> int:
-        """Rows claimed and not yet recorded."""
-        return len(self._tasks) + len(self._done)
+        """Rows claimed and not yet recorded (waiting in the backlog, being posted, or posted)."""
+        return len(self._backlog) + len(self._tasks) + len(self._done)
 
     async def __call__(self, now: datetime) -> int:
-        """Record finished attempts, claim and start new ones; return rows recorded plus rows claimed."""
+        """Record finished attempts, claim ahead, start posting; return rows recorded plus rows claimed."""
         await self._wait_for_room()
+        self._start_backlog()  # refill the places first: recording and claiming take a while
         handled = await self._flush()
-        room = self.concurrency - len(self._tasks)
-        if room <= 0:
-            return handled
+        if len(self._backlog) < self.concurrency:
+            handled += await self._claim(self.prefetch - len(self._backlog))
+        self._start_backlog()
+        if not handled and self._tasks:  # the queue is drained: wait for an attempt, not idle_sleep
+            await asyncio.wait(self._tasks, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
+            return await self._flush()
+        return handled
+
+    async def _claim(self, limit: int) -> int:
+        """Claim up to ``limit`` due rows into the backlog; return how many were claimed."""
         clock = self.network.node.clock
-        rows = await deliveries.claim_due(self.worker_id, clock(), room, self.lease)
+        rows = await deliveries.claim_due(self.worker_id, clock(), limit, self.lease)
         if not rows:
-            if not handled and self._tasks:  # the queue is drained: wait for an attempt, not idle_sleep
-                await asyncio.wait(self._tasks, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
-                return await self._flush()
-            return handled
+            return 0
         claimed = len(rows)
         rows = await deliveries.screen_unavailable(rows, clock())
         activities = await self._load_activities(rows)
         for row in rows:
-            body, actor_iri = activities[row.activity_id]  # type: ignore[attr-defined]
-            task = asyncio.create_task(self._deliver(row, body, actor_iri))
+            payload, actor_iri = activities[row.activity_id]  # type: ignore[attr-defined]
+            self._backlog.append((row, payload, actor_iri))
+        return claimed
+
+    def _start_backlog(self) -> None:
+        while self._backlog and len(self._tasks) < self.concurrency:
+            row, payload, actor_iri = self._backlog.popleft()
+            task = asyncio.create_task(self._deliver(row, payload, actor_iri))
             self._tasks[task] = row
             task.add_done_callback(self._forget)
-        return handled + claimed
 
     async def _wait_for_room(self) -> None:
         """While fewer than a quarter of the places are free, wait (``poll`` seconds at most) for more.
@@ -172,8 +186,11 @@ class DeliveryJob:
     async def drain(self) -> None:
         """Finish the attempts in flight (for ``drain_timeout`` at most) and record them.
 
-        Attempts still running after that are cancelled and their rows given back to the queue.
+        Attempts still running after that are cancelled and their rows given back to the queue, as are
+        the backlog's rows (never attempted).
         """
+        self._expired.extend(row for row, _, _ in self._backlog)
+        self._backlog.clear()
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=self.drain_timeout)
             for task in pending:
@@ -192,13 +209,13 @@ class DeliveryJob:
             await deliveries.record_results(done, self.network.node.clock(), self.rng)
         return len(done)
 
-    async def _load_activities(self, rows: Sequence[Delivery]) -> dict[uuid.UUID, tuple[bytes, str]]:
-        """The posted body and the actor of each activity of ``rows``; one query for those not cached."""
+    async def _load_activities(self, rows: Sequence[Delivery]) -> dict[uuid.UUID, tuple[Payload, str]]:
+        """The posted payload and the actor of each activity of ``rows``; one query for those not cached."""
         wanted: set[uuid.UUID] = {row.activity_id for row in rows}  # type: ignore[attr-defined]
         missing = [activity_id for activity_id in wanted if activity_id not in self._activities]
         if missing:
             for activity in await Activity.filter(id__in=missing):
-                self._activities[activity.id] = (serialise(activity.document), activity.actor_iri)
+                self._activities[activity.id] = (Payload.of(serialise(activity.document)), activity.actor_iri)
         found = {}
         for activity_id in wanted:
             self._activities.move_to_end(activity_id)
@@ -232,7 +249,7 @@ class DeliveryJob:
             slot = self._host_slots[host] = asyncio.Semaphore(self._per_host)
         return slot
 
-    async def _deliver(self, row: Delivery, body: bytes, actor_iri: str) -> None:
+    async def _deliver(self, row: Delivery, payload: Payload, actor_iri: str) -> None:
         network = self.network
         clock = network.node.clock
         margin = timedelta(seconds=network.policy.total_timeout)
@@ -242,15 +259,7 @@ class DeliveryJob:
                     self._expired.append(row)
                     return
                 signer = await self._signer(actor_iri)
-                result = await post_activity(
-                    network.client,
-                    network.policy,
-                    row.inbox,
-                    body,
-                    signer,
-                    clock,
-                    host_allowed=network.hosts.allows,
-                )
+                result = await network.deliverer.post(row.inbox, payload, signer)
         except Exception as exc:  # a bug or a lost database must not lose the row: it is retried
             logger.exception("delivery %s to %s failed unexpectedly", row.id, row.inbox)
             result = DeliveryResult(Outcome.RETRY, None, f"internal error: {type(exc).__name__}: {exc}")

@@ -1,4 +1,4 @@
-"""post_activity: a signed POST verified by a real loopback inbox, and the §11 outcome of every answer."""
+"""Deliverer: a signed POST verified by a real loopback inbox, and the §11 outcome of every answer."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from federation.delivery import DeliveryResult, Outcome, classify, post_activity
+from federation.delivery import Deliverer, DeliveryResult, Outcome, Payload, classify
 from federation.digest import make_digest
 from federation.fetch import Signer
-from federation.http import AsyncClient, HttpPolicy, MockTransport, client_factory
+from federation.http import AsyncBaseTransport, HttpPolicy, MockTransport
+from federation.signing_pool import SigningPool
+from federation.ssrf import AddressPolicy
+from federation.transport import GuardedAiohttpTransport
 from tests.federation.loopback import LOOSE, Peer, free_port, rsa_key, running_peer
 
 ACTOR = "https://velo-fives.example/actors/atelier-fives"
@@ -45,17 +48,37 @@ async def peer() -> AsyncIterator[Peer]:
         yield server
 
 
+def guarded(policy: HttpPolicy) -> GuardedAiohttpTransport:
+    return GuardedAiohttpTransport(AddressPolicy(insecure_peers=policy.insecure_peers))
+
+
 async def deliver(
-    client: AsyncClient,
+    transport: AsyncBaseTransport | None,
     url: str,
     policy: HttpPolicy = LOOSE,
     host_allowed: Callable[[str], bool] = lambda h: True,
 ) -> DeliveryResult:
-    return await post_activity(client, policy, url, BODY, SIGNER, real_now, host_allowed=host_allowed)
+    """Post BODY once through ``transport`` (a fresh guarded one when None), closing what it opened."""
+    own = transport is None
+    used = guarded(policy) if transport is None else transport
+    try:
+        async with SigningPool(threads=1) as signing:
+            deliverer = Deliverer(used, policy, signing, real_now, host_allowed=host_allowed)
+            return await deliverer.post(url, Payload.of(BODY), SIGNER)
+    finally:
+        if own:
+            await used.aclose()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[AsyncBaseTransport]:
+    """The guarded transport, allowed to reach loopback peers."""
+    async with guarded(LOOSE) as transport:
+        yield transport
 
 
 @pytest.mark.anyio
-async def test_post__signature_and_digest_verify_on_the_inbox(peer: Peer, http: AsyncClient) -> None:
+async def test_post__signature_and_digest_verify_on_the_inbox(peer: Peer, http: AsyncBaseTransport) -> None:
     peer.serve("/inbox", b"", status=202, method="POST")
     result = await deliver(http, peer.url("/inbox"))
     assert result == DeliveryResult(Outcome.DELIVERED, 202, None, None)
@@ -89,8 +112,8 @@ class Tampering(httpx.AsyncBaseTransport):
 async def test_post__tampered_body_does_not_verify(peer: Peer) -> None:
     """The inbox really checks the digest: a body changed after signing is refused (and 401 is retried)."""
     peer.serve("/inbox", b"", status=202, method="POST")
-    async with client_factory(LOOSE, transport=Tampering()) as client:
-        result = await deliver(client, peer.url("/inbox"))
+    async with Tampering() as transport:
+        result = await deliver(transport, peer.url("/inbox"))
     assert (result.outcome, result.status) == (Outcome.RETRY, 401)
     (hit,) = peer.hits
     assert hit.body != BODY
@@ -100,7 +123,7 @@ async def test_post__tampered_body_does_not_verify(peer: Peer) -> None:
 
 
 @pytest.mark.anyio
-async def test_post__each_attempt_signed_afresh(peer: Peer, http: AsyncClient) -> None:
+async def test_post__each_attempt_signed_afresh(peer: Peer, http: AsyncBaseTransport) -> None:
     peer.serve("/inbox", b"", status=202, method="POST")
     await deliver(http, peer.url("/inbox"))
     await asyncio.sleep(1.1)
@@ -133,7 +156,9 @@ async def test_post__each_attempt_signed_afresh(peer: Peer, http: AsyncClient) -
         (422, Outcome.FINAL),
     ],
 )
-async def test_post__status_classes(peer: Peer, http: AsyncClient, status: int, outcome: Outcome) -> None:
+async def test_post__status_classes(
+    peer: Peer, http: AsyncBaseTransport, status: int, outcome: Outcome
+) -> None:
     peer.serve("/inbox", b'{"error": "nope"}' if status >= 300 else b"", status=status, method="POST")
     result = await deliver(http, peer.url("/inbox"))
     assert result.outcome is outcome
@@ -147,7 +172,9 @@ async def test_post__status_classes(peer: Peer, http: AsyncClient, status: int, 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-async def test_post__redirects_are_final_and_not_followed(peer: Peer, http: AsyncClient, status: int) -> None:
+async def test_post__redirects_are_final_and_not_followed(
+    peer: Peer, http: AsyncBaseTransport, status: int
+) -> None:
     async def moved(request: Request) -> Response:
         return Response(status_code=status, headers={"Location": "/elsewhere"})
 
@@ -169,7 +196,7 @@ async def test_post__redirects_are_final_and_not_followed(peer: Peer, http: Asyn
     ],
 )
 async def test_post__retry_after_kept_raw(
-    peer: Peer, http: AsyncClient, status: int, retry_after: str, kept: str | None
+    peer: Peer, http: AsyncBaseTransport, status: int, retry_after: str, kept: str | None
 ) -> None:
     peer.serve("/inbox", b"", status=status, method="POST", headers={"Retry-After": retry_after})
     result = await deliver(http, peer.url("/inbox"))
@@ -177,14 +204,14 @@ async def test_post__retry_after_kept_raw(
 
 
 @pytest.mark.anyio
-async def test_post__error_excerpt_bounded(peer: Peer, http: AsyncClient) -> None:
+async def test_post__error_excerpt_bounded(peer: Peer, http: AsyncBaseTransport) -> None:
     peer.serve("/inbox", ("é" * 1000).encode(), status=400, method="POST", content_type="text/plain")
     result = await deliver(http, peer.url("/inbox"))
     assert result.error == "HTTP 400: " + "é" * 200
 
 
 @pytest.mark.anyio
-async def test_post__huge_answer_read_only_in_part(peer: Peer, http: AsyncClient) -> None:
+async def test_post__huge_answer_read_only_in_part(peer: Peer, http: AsyncBaseTransport) -> None:
     async def endless(request: Request) -> Response:
         async def chunks() -> AsyncIterator[bytes]:
             for _ in range(1600):  # 100 MiB
@@ -198,7 +225,7 @@ async def test_post__huge_answer_read_only_in_part(peer: Peer, http: AsyncClient
 
 
 @pytest.mark.anyio
-async def test_post__connection_refused_is_retried(http: AsyncClient) -> None:
+async def test_post__connection_refused_is_retried(http: AsyncBaseTransport) -> None:
     result = await deliver(http, f"http://127.0.0.1:{free_port()}/inbox")
     assert result.outcome is Outcome.RETRY
     assert result.status is None
@@ -210,8 +237,7 @@ async def test_post__connection_refused_is_retried(http: AsyncClient) -> None:
 async def test_post__read_timeout_is_retried(peer: Peer) -> None:
     policy = HttpPolicy(user_agent="fedicoop/test", insecure_peers=True, read_timeout=0.2)
     peer.stall("/inbox", method="POST")
-    async with client_factory(policy) as client:
-        result = await deliver(client, peer.url("/inbox"), policy)
+    result = await deliver(None, peer.url("/inbox"), policy)
     assert result.outcome is Outcome.RETRY
     assert result.error is not None
     assert "ReadTimeout" in result.error
@@ -230,13 +256,12 @@ async def test_post__total_budget_is_retried(peer: Peer) -> None:
         return StreamingResponse(chunks(), status_code=202)
 
     peer.route("/inbox", drip, method="POST")
-    async with client_factory(policy) as client:
-        result = await deliver(client, peer.url("/inbox"), policy)
+    result = await deliver(None, peer.url("/inbox"), policy)
     assert result == DeliveryResult(Outcome.RETRY, None, f"POST {peer.url('/inbox')} took longer than 0.3 s")
 
 
 @pytest.mark.anyio
-async def test_post__blocked_host_is_final_without_request(peer: Peer, http: AsyncClient) -> None:
+async def test_post__blocked_host_is_final_without_request(peer: Peer, http: AsyncBaseTransport) -> None:
     result = await deliver(http, peer.url("/inbox"), host_allowed=lambda host: host != "127.0.0.1")
     assert result == DeliveryResult(Outcome.FINAL, None, "host 127.0.0.1 is blocked")
     assert peer.hits == []
@@ -245,9 +270,8 @@ async def test_post__blocked_host_is_final_without_request(peer: Peer, http: Asy
 @pytest.mark.anyio
 async def test_post__ssrf_refusal_is_final_without_request(peer: Peer) -> None:
     strict = HttpPolicy(user_agent="fedicoop/test")
-    async with client_factory(strict) as client:
-        result = await deliver(client, peer.url("/inbox"), strict)
-        https_loopback = await deliver(client, f"https://{peer.authority}/inbox", strict)
+    result = await deliver(None, peer.url("/inbox"), strict)
+    https_loopback = await deliver(None, f"https://{peer.authority}/inbox", strict)
     assert result.outcome is Outcome.FINAL
     assert result.error is not None
     assert "address policy" in result.error
@@ -259,7 +283,7 @@ async def test_post__ssrf_refusal_is_final_without_request(peer: Peer) -> None:
 @pytest.mark.parametrize(
     "inbox", ["not a url", "https://exa mple.example/inbox", "https://a.example:99999/inbox"]
 )
-async def test_post__malformed_inbox_is_final(http: AsyncClient, inbox: str) -> None:
+async def test_post__malformed_inbox_is_final(http: AsyncBaseTransport, inbox: str) -> None:
     result = await deliver(http, inbox)
     assert result.outcome is Outcome.FINAL
     assert result.status is None
@@ -279,8 +303,7 @@ async def test_post__transport_failures_are_retried(error: httpx.TransportError)
     def fail(request: httpx.Request) -> httpx.Response:
         raise error
 
-    async with client_factory(LOOSE, transport=MockTransport(fail)) as client:
-        result = await deliver(client, "https://a.example/inbox")
+    result = await deliver(MockTransport(fail), "https://a.example/inbox")
     assert result.outcome is Outcome.RETRY
     assert result.error is not None
     assert str(error) in result.error

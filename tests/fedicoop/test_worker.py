@@ -25,7 +25,7 @@ from fedicoop.models.actors import Actor
 from fedicoop.models.deliveries import Delivery, DomainHealth
 from fedicoop.models.remote import RemoteActor
 from fedicoop.models.states import DeliveryState
-from fedicoop.network import Network, open_network
+from fedicoop.network import Network, http_policy, open_network
 from fedicoop.node import Node
 from fedicoop.services import deliveries
 from fedicoop.services.deliveries import Target
@@ -131,8 +131,8 @@ async def test_delivery__each_failure_answer_gets_its_outcome(live_settings: Set
         targets = [Target(peer.url(f"/{name}"), gone_iri if name == "410" else None) for name in names]
         targets[-1] = Target("http://127.0.0.1:9/inbox")  # the discard port: connection refused
         await deliveries.enqueue(act, targets, now, local_base=live_settings.base_url)
-        async with open_network(node) as network:
-            network.policy = dataclasses.replace(network.policy, total_timeout=1.0)
+        policy = dataclasses.replace(http_policy(node), total_timeout=1.0)
+        async with open_network(node, policy=policy) as network:
             await run_job(network)
         rows = {row.inbox.rsplit("/", 1)[1]: row for row in await Delivery.all()}
         after = node.clock()
