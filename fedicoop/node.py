@@ -9,18 +9,21 @@ from fedicoop.clock import Clock, system_clock
 from fedicoop.documents import DocumentBuilder
 from fedicoop.services.publishing import Publisher
 from fedicoop.settings import Settings
+from fedicoop.territory import TerritoryHolder
 from fedicoop.urls import Urls
 
 
 @dataclass
 class Node:
-    """Settings, URL layout, clock, document builder and publisher of one node."""
+    """Settings, URL layout, clock, document builder, publisher and territory (loaded on first use) of one
+    node."""
 
     settings: Settings
     urls: Urls
     clock: Clock
     documents: DocumentBuilder
     publisher: Publisher
+    territory: TerritoryHolder
 
 
 def build_node(settings: Settings, clock: Clock = system_clock) -> Node:
@@ -28,4 +31,11 @@ def build_node(settings: Settings, clock: Clock = system_clock) -> Node:
     urls = Urls(settings.base_url)
     documents = DocumentBuilder(urls, node_name=settings.display_name)
     publisher = Publisher(documents, timedelta(hours=settings.next_slot_update_hours), clock)
-    return Node(settings=settings, urls=urls, clock=clock, documents=documents, publisher=publisher)
+    return Node(
+        settings=settings,
+        urls=urls,
+        clock=clock,
+        documents=documents,
+        publisher=publisher,
+        territory=TerritoryHolder.from_settings(settings),
+    )

@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from fedicoop.errors import SettingsError
+from fedicoop.territory.codes import REGION_CODES
 
 ENV_PREFIX = "FEDICOOP_"
 
@@ -62,6 +63,11 @@ class Settings(BaseSettings):
         description="sqlite:///path or postgres://user@host:port/db; default: a SQLite file in data_dir.",
     )
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and local state live.")
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Where derived data is cached (the territory index of the régions); default: "
+        "data_dir/cache. Safe to share between nodes of one machine.",
+    )
     insecure_peers: bool = Field(
         default=False,
         description="TESTS AND LOCAL DEMOS ONLY: allow http:// and private or loopback peers.",
@@ -143,6 +149,10 @@ class Settings(BaseSettings):
         for code in value:
             if not (len(code) == 2 and code.isdigit()):
                 raise ValueError(f"region codes are two-digit INSEE codes such as '32', got {code!r}")
+            if code not in REGION_CODES:
+                raise ValueError(
+                    f"{code!r} is no région; the INSEE région codes are {', '.join(REGION_CODES)}"
+                )
         return value
 
     @field_validator("log_level")

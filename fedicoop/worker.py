@@ -88,12 +88,12 @@ def serialise(document: dict[str, object]) -> bytes:
 class DeliveryJob:
     """Claims due deliveries ahead and posts them in background tasks; results are recorded in bulk.
 
-    Each call first records the attempts that finished (in bulk), tops up the backlog of claimed rows
-    to ``prefetch`` rows (one claim for many rows) when it holds less than ``concurrency``, and starts
-    posting backlog rows while fewer than ``concurrency`` are in flight. While fewer than a quarter of
-    the places are free it waits (``poll`` seconds at most) for more, so a busy job neither makes the
-    worker sleep nor queries once per row. A row whose lease would run out before its turn comes is
-    given back unattempted.
+    Each call starts posting backlog rows while fewer than ``concurrency`` are in flight, records the
+    attempts that finished (in bulk), and claims more rows (one claim for many) so that at most
+    ``prefetch`` (default ``concurrency``) are claimed and not yet recorded, then starts those. While
+    fewer than a quarter of the places are free it waits (``poll`` seconds at most) for more, so a busy
+    job neither makes the worker sleep nor queries once per row. A row whose lease would run out before
+    its turn comes is given back unattempted.
     """
 
     def __init__(
@@ -112,7 +112,7 @@ class DeliveryJob:
         self.network = network
         self.worker_id = worker_id
         self.concurrency = concurrency
-        self.prefetch = max(prefetch or 2 * concurrency, concurrency)
+        self.prefetch = max(prefetch or concurrency, concurrency)
         self.rng = rng
         self.lease = lease
         self.poll = poll
@@ -137,8 +137,9 @@ class DeliveryJob:
         await self._wait_for_room()
         self._start_backlog()  # refill the places first: recording and claiming take a while
         handled = await self._flush()
-        if len(self._backlog) < self.concurrency:
-            handled += await self._claim(self.prefetch - len(self._backlog))
+        room = self.prefetch - len(self._backlog) - len(self._tasks)
+        if room >= max(1, self.concurrency // 4) or not (self._backlog or self._tasks):
+            handled += await self._claim(room)
         self._start_backlog()
         if not handled and self._tasks:  # the queue is drained: wait for an attempt, not idle_sleep
             await asyncio.wait(self._tasks, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)

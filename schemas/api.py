@@ -477,7 +477,10 @@ class CatalogueItemOut(BaseModel):
 
     ``id`` is the object's ActivityPub id, ``actor`` its author's; ``content`` and ``summary`` are HTML
     sanitised to the allow-list of wire-format §13.4; ``url`` is the human page at the origin.
-    ``next_slots`` are the first upcoming slots of a repair offer as last fetched.
+    ``next_slots`` are the first upcoming slots of a repair offer as last fetched. ``radius`` (metres)
+    marks a blurred place. The territory codes are those of the commune this node computed from the
+    coordinates; ``territory_flags`` say where the sender's codes disagreed. ``distance_m`` is the
+    distance from the ``near`` point of the search, when it had one.
     """
 
     id: str
@@ -498,14 +501,34 @@ class CatalogueItemOut(BaseModel):
     location_name: str | None
     latitude: float | None
     longitude: float | None
+    radius: float | None
+    commune_code: str | None
+    epci_code: str | None
+    departement_code: str | None
+    region_code: str | None
+    territory_flags: list[str]
+    distance_m: int | None
     received_at: datetime
     slots_url: str | None
     slots_fetched_at: datetime | None
     next_slots: list[CatalogueSlotOut]
 
 
+class CatalogueFacetsOut(BaseModel):
+    """Items of the filtered set per kind, category and département code, most first."""
+
+    kind: dict[str, int]
+    category: dict[str, int]
+    departement: dict[str, int]
+
+
 class CataloguePageOut(BaseModel):
-    """One page of the catalogue, newest first; pass ``next_cursor`` as ``cursor`` for the next one."""
+    """One page of the catalogue in the order asked; pass ``next_cursor`` as ``cursor`` for the next one.
+
+    ``total`` counts every item the filters match, and ``facets`` splits them.
+    """
 
     items: list[CatalogueItemOut]
     next_cursor: str | None
+    total: int
+    facets: CatalogueFacetsOut

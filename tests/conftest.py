@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -59,8 +60,13 @@ async def _pg_admin(statement: str) -> None:
         await connection.close()
 
 
+SHARED_CACHE = Path(tempfile.gettempdir()) / "fedicoop-test-cache"
+"""The territory index cache shared by every test node (written atomically, checked when read)."""
+
+
 def _settings(database_url: str, tmp_path: Path, **extra: Any) -> Settings:
     extra.setdefault("worker_in_serve", False)  # tests run the worker's jobs themselves
+    extra.setdefault("cache_dir", str(SHARED_CACHE))
     return load_settings(
         toml_file=None,
         env_file=None,

@@ -1,4 +1,11 @@
-"""The catalogue: listings, repair offers and events of the remote actors this node follows."""
+"""The catalogue: listings, repair offers and events of the remote actors this node follows.
+
+Besides the items, two tables serve searches: :class:`CatalogueCommune`, every commune an item covers
+(a blurred location covers every commune its circle overlaps), and :class:`CatalogueSlot`, the free slots
+of a repair offer. Full-text search uses a table or column each database builds itself (migration
+``0003_portal``): an FTS5 table ``catalogue_fts`` over ``text`` on SQLite, a generated ``tsvector`` column
+``search_vector`` on PostgreSQL; neither is a tortoise field.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,10 @@ class CatalogueItem(Model):
     """A remote object as last received from its origin, its HTML sanitised, searchable by kind and text.
 
     ``document`` keeps the object as received (sanitised); the other columns are what searches and pages
-    read. ``slots`` holds the last fetched slot collection of a repair offer.
+    read. ``slots`` holds the last fetched slot collection of a repair offer. ``text`` is the folded search
+    text (accents, case and plurals removed). The territory codes are those of the primary commune as this
+    node computed them from the coordinates, never the sender's; ``territory_flags`` says where the sender
+    disagreed. ``discoverable`` is False when the author opted out of discovery or indexing.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -40,10 +50,50 @@ class CatalogueItem(Model):
     location_name = fields.CharField(max_length=500, null=True)
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
+    radius = fields.FloatField(null=True)
+    commune_code = fields.CharField(max_length=5, null=True)
+    epci_code = fields.CharField(max_length=9, null=True)
+    departement_code = fields.CharField(max_length=3, null=True)
+    region_code = fields.CharField(max_length=2, null=True)
+    territory_flags: fields.Field[list[str]] = fields.JSONField(default=list)
+    discoverable = fields.BooleanField(default=True)
     received_at = fields.DatetimeField()
 
     class Meta:
         table = "catalogue_item"
+        indexes = (("discoverable", "published"), ("latitude", "longitude"), ("starts_at",), ("category",))
+
+
+class CatalogueCommune(Model):
+    """One commune an item covers, with its EPCI, département and région: what territorial filters read."""
+
+    id = fields.BigIntField(primary_key=True)
+    item: fields.ForeignKeyRelation[CatalogueItem] = fields.ForeignKeyField(
+        "fedicoop.CatalogueItem", related_name="communes", on_delete=fields.CASCADE
+    )
+    commune = fields.CharField(max_length=5, db_index=True)
+    epci = fields.CharField(max_length=9, null=True, db_index=True)
+    departement = fields.CharField(max_length=3, db_index=True)
+    region = fields.CharField(max_length=2, db_index=True)
+
+    class Meta:
+        table = "catalogue_commune"
+        unique_together = (("item", "commune"),)
+
+
+class CatalogueSlot(Model):
+    """One free slot of a repair offer, mirrored from its slot collection: what date searches read."""
+
+    id = fields.BigIntField(primary_key=True)
+    item: fields.ForeignKeyRelation[CatalogueItem] = fields.ForeignKeyField(
+        "fedicoop.CatalogueItem", related_name="free_slots", on_delete=fields.CASCADE
+    )
+    starts_at = fields.DatetimeField(db_index=True)
+    ends_at = fields.DatetimeField()
+
+    class Meta:
+        table = "catalogue_slot"
+        indexes = (("item_id", "starts_at"),)
 
 
 class CatalogueTombstone(Model):

@@ -3,11 +3,15 @@
 :func:`store_object` reads a remote object tolerantly (unknown fields kept) but within the bounds of
 wire-format §12, keeps it only when it is an offer, a request, a repair offer or an event attributed to
 the actor that sent it, sanitises its HTML (§13.4) and files it by ``id``; an older or equal version never
-replaces a newer one and an object never changes author. :func:`search` pages through the catalogue,
-newest first, with an opaque cursor. :func:`refresh_slots` fetches the slot collection of a repair
+replaces a newer one and an object never changes author. Given the territory, it places every location
+of the object (§8): the codes of the commune of the first point, computed and never taken from the
+sender (a disagreement is flagged and logged), and every commune the locations cover (a blurred place
+covers each commune its disc meets) for territorial searches. An author who opted out of discovery or
+indexing has its items kept but unlisted. :func:`refresh_slots` fetches the slot collection of a repair
 offer (§6.2) and walks its pages (at most ten of at most 500 slots, all on the offer's origin);
 :func:`store_slots` keeps its valid slot Intents on the row, in chronological order, as an
-``OrderedCollection`` with ``id``, ``updated``, ``totalItems`` and every slot in ``orderedItems``.
+``OrderedCollection`` with ``id``, ``updated``, ``totalItems`` and every slot in ``orderedItems``, and
+its free slots in ``catalogue_slot`` for date searches. Searching is :mod:`fedicoop.services.search`.
 
 Errors: a document that breaks the wire format raises :class:`~fedicoop.errors.ValidationError` naming
 the field; an object attributed to someone else than the sender, on another origin than its author, or
@@ -16,13 +20,8 @@ whose author would change raises :class:`~fedicoop.errors.ForbiddenError`. Nothi
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
-import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,14 +29,17 @@ from urllib.parse import urlsplit
 
 import pydantic
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from federation.errors import HostError
 from federation.hosts import normalize_host, same_origin
 from federation.sanitize import html_to_text, sanitize_html
-from fedicoop.errors import BadRequestError, ForbiddenError, ValidationError
-from fedicoop.models.catalogue import CatalogueItem, CatalogueTombstone
+from fedicoop.errors import ForbiddenError, ValidationError
+from fedicoop.models.catalogue import CatalogueCommune, CatalogueItem, CatalogueSlot, CatalogueTombstone
+from fedicoop.models.remote import RemoteActor
 from fedicoop.models.states import CatalogueKind, Purpose
+from fedicoop.services.search import SEARCH_LIMIT_MAX, search_text
+from fedicoop.territory import Commune, Territory, locate
 from schemas.base import ASObject
 from schemas.collections import OrderedCollectionPage
 from schemas.context import CATEGORIES, category_slug
@@ -50,15 +52,15 @@ from schemas.places import Place
 from schemas.slots import SlotCollection, SlotIntent
 
 __all__ = [
+    "BLUR_RADIUS_MAX_M",
     "SEARCH_LIMIT_MAX",
     "SLOTS_MAX",
-    "CataloguePage",
     "Fetch",
-    "normalise_text",
+    "author_listed",
     "refresh_slots",
+    "relist_author",
     "remove_actor_items",
     "remove_object",
-    "search",
     "slots_url",
     "store_object",
     "store_slots",
@@ -66,30 +68,14 @@ __all__ = [
 
 logger = logging.getLogger("fedicoop.catalogue")
 
-SEARCH_LIMIT_MAX = 100
-"""The largest page :func:`search` returns."""
-
 HTML_FIELDS = ("content", "summary")
 """Fields holding HTML, sanitised along with their ``…Map`` language variants."""
 
+BLUR_RADIUS_MAX_M = 50_000.0
+"""The widest disc a blurred place may cover in territorial searches; a wider radius is cut down (flagged)."""
 
-@dataclass(frozen=True, slots=True)
-class CataloguePage:
-    """One page of :func:`search`: the items, newest first, and the cursor of the next page (or None)."""
-
-    items: list[CatalogueItem]
-    next_cursor: str | None
-
-
-def normalise_text(text: str) -> str:
-    """Return ``text`` lowercased, without accents and with single spaces: the form search compares.
-
-    >>> normalise_text("  Vélo   ÉLECTRIQUE\\nà Lille ")
-    'velo electrique a lille'
-    """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(bare.split())
+RADIUS_UNITS = {"m": 1.0, "km": 1000.0, "cm": 0.01, "feet": 0.3048, "inches": 0.0254, "miles": 1609.344}
+"""ActivityStreams ``units`` of a Place ``radius``, in metres (metres when absent)."""
 
 
 def _without_nul(value: Any) -> Any:
@@ -157,10 +143,10 @@ def _event_owner(event: Event, document: Mapping[str, Any]) -> str | None:
     return actor if isinstance(actor, str) else None
 
 
-def _first_place(location: Place | list[Place] | None) -> Place | None:
-    if isinstance(location, list):
-        return location[0] if location else None
-    return location
+def _places(location: Place | list[Place] | None) -> list[Place]:
+    if location is None:
+        return []
+    return location if isinstance(location, list) else [location]
 
 
 def _place_name(place: Place | None) -> str | None:
@@ -172,6 +158,13 @@ def _place_name(place: Place | None) -> str | None:
     if isinstance(address, str):
         return address or None
     return address.address_locality if address is not None else None
+
+
+def _place_words(place: Place) -> list[str]:
+    """The name and locality of a place, for the search text."""
+    address = place.address
+    locality = address if isinstance(address, str) else address.address_locality if address else None
+    return [text for text in (place.name, locality) if text]
 
 
 def _human_url(value: Any) -> str | None:
@@ -229,8 +222,9 @@ def _host_of(actor_iri: str) -> str:
         raise ValidationError(f"actor {actor_iri!r}: {exc}", field="attributedTo") from None
 
 
-def _columns(document: Mapping[str, Any], actor_iri: str) -> dict[str, Any] | None:
-    """Validate ``document`` and return the catalogue columns, or None when it is no catalogue object."""
+def _columns(document: Mapping[str, Any], actor_iri: str) -> tuple[dict[str, Any], list[Place]] | None:
+    """Validate ``document`` and return the catalogue columns and the places of its ``location``, or None
+    when it is no catalogue object."""
     kind = _kind_of(document)
     if kind is None:
         return None
@@ -252,8 +246,10 @@ def _columns(document: Mapping[str, Any], actor_iri: str) -> dict[str, Any] | No
         content = languages.get("fr") or next(iter(languages.values()), "")
     summary = clean.get("summary")  # an Event's is validated; a listing Note should have none (§5)
     summary = summary if isinstance(summary, str) and len(summary) <= SUMMARY_MAX else ""
+    places = _places(model.location)
+    place = places[0] if places else None
     words = [columns["name"], html_to_text(content), html_to_text(summary), *category_words]
-    place = _first_place(model.location)
+    words += [name for each in places for name in _place_words(each)]
     return {
         **columns,
         "iri": model.id,
@@ -261,7 +257,7 @@ def _columns(document: Mapping[str, Any], actor_iri: str) -> dict[str, Any] | No
         "host": _host_of(actor_iri),
         "content": content,
         "summary": summary,
-        "text": normalise_text(" ".join(words)),
+        "text": search_text(*words),
         "url": _human_url(model.url),
         "document": clean,
         "published": model.published,
@@ -269,15 +265,86 @@ def _columns(document: Mapping[str, Any], actor_iri: str) -> dict[str, Any] | No
         "location_name": _place_name(place),
         "latitude": place.latitude if place is not None else None,
         "longitude": place.longitude if place is not None else None,
-    }
+        "radius": _radius_m(place),
+    }, places
 
 
 def _version(updated: datetime | None, published: datetime | None) -> datetime | None:
     return updated or published
 
 
-async def _apply(existing: CatalogueItem, columns: dict[str, Any]) -> CatalogueItem:
-    """Update ``existing`` with ``columns`` when they are a newer version by the same author."""
+def _radius_m(place: Place | None) -> float | None:
+    """The radius of a blurred place in metres, or None (no radius, or units we do not know)."""
+    if place is None or place.radius is None:
+        return None
+    factor = RADIUS_UNITS.get(place.units or "m")
+    return place.radius * factor if factor is not None else None
+
+
+def _claimed(place: Place) -> dict[str, str | None]:
+    return {
+        "communeCode": place.commune_code,
+        "departementCode": place.departement_code,
+        "regionCode": place.region_code,
+        "epciCode": place.epci_code,
+    }
+
+
+def _placed(columns: dict[str, Any], places: list[Place], territory: Territory | None) -> list[Commune]:
+    """Set the territory columns of ``columns`` from its places; return every commune they cover.
+
+    The codes are those of the commune of the first place; each place with coordinates adds the
+    communes it covers. Without a territory, or for places outside it, there are no codes.
+    """
+    covered: dict[str, Commune] = {}
+    flags: list[str] = []
+    primary: Commune | None = None
+    for position, place in enumerate(places if territory is not None else []):
+        if territory is None or place.latitude is None or place.longitude is None:
+            continue
+        radius = _radius_m(place)
+        if radius is not None and radius > BLUR_RADIUS_MAX_M:
+            flags.append(f"radius {radius:.0f} m is wider than {BLUR_RADIUS_MAX_M:.0f} m: cut down to it")
+            radius = BLUR_RADIUS_MAX_M
+        placement = locate(territory, place.latitude, place.longitude, radius, _claimed(place))
+        if position == 0:
+            primary = placement.commune
+        flags.extend(placement.flags)
+        covered.update(
+            (commune.code, commune) for commune in placement.communes if commune.code not in covered
+        )
+    if flags:
+        logger.info("territory of %s: %s", columns["iri"], "; ".join(flags))
+    columns.update(
+        commune_code=primary.code if primary else None,
+        epci_code=primary.epci if primary else None,
+        departement_code=primary.departement if primary else None,
+        region_code=primary.region if primary else None,
+        territory_flags=flags,
+    )
+    if primary is not None:
+        columns["text"] = f"{columns['text']} {search_text(primary.name)}".strip()
+    return list(covered.values())
+
+
+async def _write_communes(item: CatalogueItem, communes: Iterable[Commune]) -> None:
+    await CatalogueCommune.filter(item_id=item.id).delete()
+    await CatalogueCommune.bulk_create(
+        [
+            CatalogueCommune(
+                item_id=item.id,
+                commune=commune.code,
+                epci=commune.epci,
+                departement=commune.departement,
+                region=commune.region,
+            )
+            for commune in communes
+        ]
+    )
+
+
+def _newer(existing: CatalogueItem, columns: Mapping[str, Any]) -> bool:
+    """Whether ``columns`` are a newer version of ``existing``; ForbiddenError if the author changes."""
     if existing.actor_iri != columns["actor_iri"]:
         raise ForbiddenError(
             f"{existing.iri} belongs to {existing.actor_iri}; its attributedTo cannot become "
@@ -285,48 +352,85 @@ async def _apply(existing: CatalogueItem, columns: dict[str, Any]) -> CatalogueI
         )
     stored = _version(existing.updated, existing.published)
     incoming = _version(columns["updated"], columns["published"])
-    if stored is not None and (incoming is None or incoming <= stored):
+    return stored is None or (incoming is not None and incoming > stored)
+
+
+async def _apply(existing: CatalogueItem, columns: dict[str, Any], communes: list[Commune]) -> CatalogueItem:
+    """Update ``existing`` with ``columns`` and its communes when they are a newer version."""
+    if not _newer(existing, columns):
         return existing
     columns = {**columns, "published": columns["published"] or existing.published}
-    existing.update_from_dict({key: value for key, value in columns.items() if key != "iri"})
-    await existing.save()
+    async with in_transaction(CatalogueItem._meta.default_connection):
+        existing.update_from_dict({key: value for key, value in columns.items() if key != "iri"})
+        await existing.save()
+        await _write_communes(existing, communes)
     return existing
 
 
-async def store_object(document: Mapping[str, Any], *, actor_iri: str, now: datetime) -> CatalogueItem | None:
+async def author_listed(actor_iri: str) -> bool:
+    """Whether the items of ``actor_iri`` may be listed and searched: False when its last fetched actor
+    document says ``discoverable: false`` or ``indexable: false``; True otherwise (unknown actor included)."""
+    actor = await RemoteActor.get_or_none(iri=actor_iri)
+    if actor is None:
+        return True
+    return actor.document.get("discoverable") is not False and actor.document.get("indexable") is not False
+
+
+async def relist_author(actor_iri: str) -> int:
+    """Apply the author's current ``discoverable``/``indexable`` to its stored items (call it after the
+    actor was fetched again); return how many items changed."""
+    listed = await author_listed(actor_iri)
+    return await CatalogueItem.filter(actor_iri=actor_iri, discoverable=not listed).update(
+        discoverable=listed
+    )
+
+
+async def store_object(
+    document: Mapping[str, Any], *, actor_iri: str, now: datetime, territory: Territory | None = None
+) -> CatalogueItem | None:
     """Store or update a remote offer, request, repair offer or event sent by ``actor_iri``.
 
     Returns the stored row; the existing row unchanged when the document is not newer (by ``updated``,
     else ``published``) than what is stored; None, storing nothing, when the document is not a catalogue
     object (a plain Note, an Article…). ``published`` falls back to ``now``, the time of first reception,
-    so that it always orders the catalogue. Raises ValidationError for a malformed or out-of-bounds
-    document and ForbiddenError when it is attributed to another actor, lives on another origin, or would
-    change the author of a stored object.
+    so that it always orders the catalogue. With ``territory``, the object's places get our territory
+    codes and communes; without, none. Raises ValidationError for a malformed or out-of-bounds document
+    and ForbiddenError when it is attributed to another actor, lives on another origin, or would change
+    the author of a stored object.
     """
-    columns = _columns(document, actor_iri)
-    if columns is None:
+    found = _columns(document, actor_iri)
+    if found is None:
         return None
+    columns, places = found
+    communes = _placed(columns, places, territory)
+    columns["discoverable"] = await author_listed(actor_iri)
     existing = await CatalogueItem.get_or_none(iri=columns["iri"])
     if existing is not None:
-        return await _apply(existing, columns)
+        return await _apply(existing, columns, communes)
     if await CatalogueTombstone.exists(iri=columns["iri"], actor_iri=actor_iri):
         return None  # deleted by its author: a Create that arrives late does not revive it
     try:
-        return await CatalogueItem.create(
-            **{**columns, "published": columns["published"] or now}, received_at=now
-        )
+        async with in_transaction(CatalogueItem._meta.default_connection):
+            item = await CatalogueItem.create(
+                **{**columns, "published": columns["published"] or now}, received_at=now
+            )
+            await _write_communes(item, communes)
     except IntegrityError:
         # The same object arrived twice at once: the other delivery stored it first.
-        return await _apply(await CatalogueItem.get(iri=columns["iri"]), columns)
+        return await _apply(await CatalogueItem.get(iri=columns["iri"]), columns, communes)
+    return item
 
 
 async def remove_object(iri: str, *, actor_iri: str, now: datetime | None = None) -> bool:
     """Delete the stored object ``iri`` if ``actor_iri`` is its author; tell whether a row went away.
 
-    With ``now`` (a Delete from the author), a tombstone is kept, unless another author holds the
-    object, so that the object's Create arriving after its Delete is ignored.
+    Its communes and slots go with it. With ``now`` (a Delete from the author), a tombstone is kept,
+    unless another author holds the object, so that the object's Create arriving after its Delete is
+    ignored.
     """
-    removed = await CatalogueItem.filter(iri=iri, actor_iri=actor_iri).delete() > 0
+    # Counted apart: on SQLite, delete() also counts the rows its cascades and triggers change.
+    removed = await CatalogueItem.exists(iri=iri, actor_iri=actor_iri)
+    await CatalogueItem.filter(iri=iri, actor_iri=actor_iri).delete()
     if now is not None and (removed or not await CatalogueItem.exists(iri=iri)):
         await CatalogueTombstone.get_or_create(iri=iri, defaults={"actor_iri": actor_iri, "deleted_at": now})
     return removed
@@ -334,59 +438,10 @@ async def remove_object(iri: str, *, actor_iri: str, now: datetime | None = None
 
 async def remove_actor_items(actor_iri: str) -> int:
     """Delete every stored object of ``actor_iri`` (unfollowed or gone); return how many went away."""
-    return await CatalogueItem.filter(actor_iri=actor_iri).delete()
-
-
-def _encode_cursor(item: CatalogueItem) -> str:
-    raw = json.dumps([item.published.isoformat() if item.published else None, item.id])
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    bad = BadRequestError(f"cursor: {cursor[:80]!r} is not a cursor of this catalogue", field="cursor")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, item_id = json.loads(raw)
-        published = datetime.fromisoformat(moment)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise bad from None
-    if published.tzinfo is None or not isinstance(item_id, int) or isinstance(item_id, bool):
-        raise bad
-    return published, item_id
-
-
-async def search(
-    *,
-    kind: CatalogueKind | None = None,
-    purpose: Purpose | None = None,
-    actor: str | None = None,
-    text: str | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-) -> CataloguePage:
-    """Return one page of the catalogue, newest first (``published`` then id, both descending).
-
-    ``text`` matches items holding every word of it, case and accents ignored; ``actor`` is an actor
-    IRI. ``cursor`` is the ``next_cursor`` of the previous page: pages stay stable when items arrive
-    meanwhile. Raises BadRequestError for a limit outside 1–100 or a cursor this node did not issue.
-    """
-    if not 1 <= limit <= SEARCH_LIMIT_MAX:
-        raise BadRequestError(f"limit: expected 1 to {SEARCH_LIMIT_MAX}, got {limit}", field="limit")
-    query = CatalogueItem.all()
-    if kind is not None:
-        query = query.filter(kind=kind)
-    if purpose is not None:
-        query = query.filter(purpose=purpose)
-    if actor is not None:
-        query = query.filter(actor_iri=actor)
-    for word in normalise_text(text or "").split():
-        query = query.filter(text__contains=word)
-    if cursor:
-        published, item_id = _decode_cursor(cursor)
-        query = query.filter(Q(published__lt=published) | Q(published=published, id__lt=item_id))
-    rows = await query.order_by("-published", "-id").limit(limit + 1)
-    items = rows[:limit]
-    return CataloguePage(items=items, next_cursor=_encode_cursor(items[-1]) if len(rows) > limit else None)
+    async with in_transaction(CatalogueItem._meta.default_connection):
+        count = await CatalogueItem.filter(actor_iri=actor_iri).count()
+        await CatalogueItem.filter(actor_iri=actor_iri).delete()
+    return count
 
 
 SLOTS_MAX = COLLECTION_PAGES_MAX * ORDERED_ITEMS_MAX
@@ -466,7 +521,26 @@ async def store_slots(item: CatalogueItem, collection: Mapping[str, Any], now: d
         "orderedItems": slots,
     }
     item.slots_fetched_at = now
-    await item.save(update_fields=["slots", "slots_fetched_at"])
+    async with in_transaction(CatalogueItem._meta.default_connection):
+        await item.save(update_fields=["slots", "slots_fetched_at"])
+        await CatalogueSlot.filter(item_id=item.id).delete()
+        await CatalogueSlot.bulk_create(
+            [
+                CatalogueSlot(item_id=item.id, starts_at=start, ends_at=end)
+                for start, end in _free_slots(slots)
+            ]
+        )
+
+
+def _free_slots(slots: list[dict[str, Any]]) -> list[tuple[datetime, datetime]]:
+    """The (start, end) of the slots with a free place (``availableQuantity`` absent or above zero)."""
+    free = []
+    for slot in slots:
+        quantity = slot.get("availableQuantity")
+        if isinstance(quantity, Mapping) and Decimal(str(quantity.get("hasNumericalValue", "1"))) <= 0:
+            continue
+        free.append((datetime.fromisoformat(slot["hasBeginning"]), datetime.fromisoformat(slot["hasEnd"])))
+    return free
 
 
 def _page_ref(value: Any) -> str | Mapping[str, Any] | None:

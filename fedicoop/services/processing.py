@@ -57,7 +57,8 @@ async def _store(network: Network, document: Mapping[str, Any], author: str, now
         return Outcome.IGNORED
     if not is_public(document) or not await follows.follows_author(author):
         return Outcome.IGNORED
-    item = await catalogue.store_object(document, actor_iri=author, now=now)
+    territory = await network.node.territory.get()
+    item = await catalogue.store_object(document, actor_iri=author, now=now, territory=territory)
     if item is None:
         return Outcome.IGNORED
     if item.kind == "repair":
@@ -93,6 +94,7 @@ async def _create_or_update(network: Network, item: InboxItem, now: datetime) ->
     if object_iri == item.actor_iri:  # an actor's Update of its own profile
         if item.authentic and await RemoteActor.exists(iri=object_iri):
             await resolve_actor(network, object_iri, refresh=True)
+            await catalogue.relist_author(object_iri)
             return Outcome.APPLIED
         return Outcome.IGNORED
     if not item.authentic or not isinstance(inner, Mapping):

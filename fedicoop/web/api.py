@@ -276,17 +276,61 @@ def create_api(node: Node, network: NetworkHolder | None = None) -> FastAPI:
         tags=["catalogue"],
     )
     async def list_catalogue(
-        kind: Annotated[str | None, Query(description="offer, request, repair or event.")] = None,
+        kind: Annotated[
+            list[str] | None,
+            Query(description="offer, request, repair or event; repeat or separate by commas."),
+        ] = None,
+        category: Annotated[
+            list[str] | None, Query(description="Category slugs; repeat or separate by commas.")
+        ] = None,
+        q: Annotated[
+            str | None, Query(description="Words to find; accents, case and French plurals ignored.")
+        ] = None,
+        commune: Annotated[str | None, Query(description="INSEE commune code (59350).")] = None,
+        epci: Annotated[str | None, Query(description="SIREN of an EPCI (200093201).")] = None,
+        departement: Annotated[str | None, Query(description="Département code (59, 2A).")] = None,
+        region: Annotated[str | None, Query(description="Région code (32).")] = None,
+        near: Annotated[
+            str | None, Query(description="latitude,longitude, or a commune code (its town hall).")
+        ] = None,
+        radius: Annotated[str | None, Query(description="Kilometres around near (10), at most 200.")] = None,
+        from_: Annotated[
+            str | None, Query(alias="from", description="From this date or date and time (Paris time).")
+        ] = None,
+        to: Annotated[str | None, Query(description="Until this date (included) or date and time.")] = None,
+        node_host: Annotated[str | None, Query(alias="node", description="Origin node host.")] = None,
+        sort: Annotated[
+            str | None, Query(description="date (newest), distance (nearest) or start (soonest).")
+        ] = None,
         purpose: Annotated[str | None, Query(description="offer or request.")] = None,
         actor: Annotated[str | None, Query(description="The author's actor id (URL).")] = None,
-        q: Annotated[str | None, Query(description="Words to find, case and accents ignored.")] = None,
         limit: Annotated[str | None, Query(description="Items per page, 1 to 100 (20).")] = None,
         cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     ) -> CataloguePageOut:
-        """The remote offers, requests, repair offers and events this node holds, newest first."""
+        """The remote offers, requests, repair offers and events this node holds, filtered, with facets."""
         query = parse_catalogue_query(
-            {"kind": kind, "purpose": purpose, "actor": actor, "q": q, "limit": limit, "cursor": cursor}
+            {
+                "kind": kind,
+                "category": category,
+                "q": q,
+                "commune": commune,
+                "epci": epci,
+                "departement": departement,
+                "region": region,
+                "near": near,
+                "radius": radius,
+                "from": from_,
+                "to": to,
+                "node": node_host,
+                "sort": sort,
+                "purpose": purpose,
+                "actor": actor,
+                "limit": limit,
+                "cursor": cursor,
+            }
         )
-        return catalogue_page_view(await query.run(), node.clock())
+        territory = await node.territory.get() if query.needs_territory else None
+        now = node.clock()
+        return catalogue_page_view(await query.run(now=now, territory=territory), now)
 
     return api

@@ -36,6 +36,8 @@ from typing import IO, Any, Literal
 import asyncpg
 import httpx
 
+from tests.conftest import SHARED_CACHE
+
 FEDICOOP = Path(sys.executable).parent / "fedicoop"
 AS_JSON = "application/activity+json"
 JRD_JSON = "application/jrd+json"
@@ -150,6 +152,7 @@ class NodeProcess:
                 "FEDICOOP_DEMO": "0",
                 "FEDICOOP_ADMIN_TOKEN": self.token,
                 "FEDICOOP_DATA_DIR": str(self.directory),
+                "FEDICOOP_CACHE_DIR": str(SHARED_CACHE),
                 "FEDICOOP_DATABASE_URL": self.database_url,
                 "FEDICOOP_NODE_NAME": self.name,
                 "FEDICOOP_LOG_LEVEL": "info",

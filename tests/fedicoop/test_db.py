@@ -29,7 +29,11 @@ async def test_migrate__second_run_applies_nothing(settings: Settings) -> None:
 async def test_migrate__fresh_sqlite_file_in_a_new_directory(tmp_path: Path, settings: Settings) -> None:
     target = tmp_path / "deep" / "er" / "node.sqlite3"
     fresh = Settings.model_construct(**{**settings.__dict__, "database_url": f"sqlite://{target}"})
-    assert await migrate_database(fresh) == ["fedicoop.0001_initial", "fedicoop.0002_federation"]
+    assert await migrate_database(fresh) == [
+        "fedicoop.0001_initial",
+        "fedicoop.0002_federation",
+        "fedicoop.0003_portal",
+    ]
     assert target.exists()
 
 

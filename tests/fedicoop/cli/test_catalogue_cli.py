@@ -66,7 +66,8 @@ def test_list__json_and_filters(run: Run) -> None:
         "repair",
     ]
     assert [item["actor"] for item in as_json(run("--json", "--actor", FIVES))["items"]] == [FIVES, FIVES]
-    assert [item["kind"] for item in as_json(run("--json", "--q", "REPARATION"))["items"]] == [
+    assert [item["kind"] for item in as_json(run("--json", "--q", "VÉLOS"))["items"]] == [
+        "request",
         "event",
         "repair",
     ]

@@ -143,4 +143,7 @@ async def test_catalogue__needs_a_token(client: httpx.AsyncClient) -> None:
     parameters = {
         item["name"] for item in schema["paths"]["/catalogue"]["get"]["parameters"] if item["in"] == "query"
     }
-    assert parameters == {"kind", "purpose", "actor", "q", "limit", "cursor"}
+    assert parameters == {
+        *("kind", "category", "q", "commune", "epci", "departement", "region", "near", "radius"),
+        *("from", "to", "node", "sort", "purpose", "actor", "limit", "cursor"),
+    }
