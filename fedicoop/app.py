@@ -29,7 +29,7 @@ from fedicoop.network import NetworkHolder, open_network
 from fedicoop.node import build_node
 from fedicoop.services.actors import ensure_application_actor
 from fedicoop.settings import Settings
-from fedicoop.web import activitypub, inbox, pages, wellknown
+from fedicoop.web import activitypub, feeds, inbox, pages, wellknown
 from fedicoop.web.api import create_api
 from fedicoop.web.authorized_fetch import authorized_fetch_middleware
 from fedicoop.web.errors import classify
@@ -105,6 +105,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *wellknown.ROUTES,
         *activitypub.ROUTES,
         *pages.ROUTES,
+        *feeds.ROUTES,  # /catalogue.ics, /catalogue.atom
         Route("/healthz", health, methods=["GET", "HEAD"]),
         Mount("/api/v1", app=api),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

@@ -1,7 +1,8 @@
-"""The background jobs a node's worker runs besides delivery: inbox processing and slot refresh."""
+"""The background jobs a node's worker runs besides delivery: inbox processing, slot refresh, feeds."""
 
 from __future__ import annotations
 
+from fedicoop.feeds.announcing import FeedJob
 from fedicoop.network import Network
 from fedicoop.services.processing import InboxJob
 from fedicoop.services.slot_refresh import SlotRefreshJob
@@ -12,4 +13,8 @@ __all__ = ["background_jobs"]
 
 def background_jobs(network: Network, worker_name: str) -> list[Job]:
     """The jobs every worker of the node runs after its delivery job."""
-    return [InboxJob(network, worker_name), SlotRefreshJob(network.fetcher.fetch)]
+    return [
+        InboxJob(network, worker_name),
+        SlotRefreshJob(network.fetcher.fetch, publisher=network.node.publisher),
+        FeedJob(network.node, worker_name),
+    ]

@@ -30,12 +30,14 @@ def build_node(settings: Settings, clock: Clock = system_clock) -> Node:
     """Assemble the parts of a node from its settings; ``clock`` is injectable for tests."""
     urls = Urls(settings.base_url)
     documents = DocumentBuilder(urls, node_name=settings.display_name)
-    publisher = Publisher(documents, timedelta(hours=settings.next_slot_update_hours), clock)
+    territory = TerritoryHolder.from_settings(settings)
+    interval = timedelta(hours=settings.next_slot_update_hours)
+    publisher = Publisher(documents, interval, clock, territory=territory)
     return Node(
         settings=settings,
         urls=urls,
         clock=clock,
         documents=documents,
         publisher=publisher,
-        territory=TerritoryHolder.from_settings(settings),
+        territory=territory,
     )

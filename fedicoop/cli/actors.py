@@ -118,7 +118,7 @@ def actor_delete(username: str) -> None:
     """Delete an actor with its listings and events (its id answers 410 from now on)."""
 
     async def action(node: Node) -> str:
-        actor = await actor_service.delete_actor(username, node.clock())
+        actor = await actor_service.delete_actor(username, node.publisher, node.clock())
         return node.urls.actor(actor.username)
 
     typer.echo(f"deleted {run_with_database(action)}")

@@ -14,7 +14,9 @@ from fedicoop.app import create_app
 from fedicoop.cli.bridge import EXIT_FAILURE, fail, print_json, run_with_database, settings_or_exit, validate
 from fedicoop.cli.catalogue import catalogue_app
 from fedicoop.cli.deliveries import deliveries_app, worker
+from fedicoop.cli.feeds import feed_app
 from fedicoop.cli.follows import follow, followers_app, following, unfollow
+from fedicoop.cli.subscriptions import subscribe, subscriptions, unsubscribe
 from fedicoop.db import describe_database, migrate_database
 from fedicoop.demo import seed_demo
 from fedicoop.node import Node
@@ -26,11 +28,15 @@ token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(feed_app, name="feed")
 app.add_typer(followers_app, name="followers")
 app.command()(follow)
 app.command()(unfollow)
 app.command()(following)
 app.command()(worker)
+app.command()(subscribe)
+app.command()(unsubscribe)
+app.command()(subscriptions)
 
 TOML_TEMPLATE = """# fedicoop settings (FEDICOOP_* environment variables override them)
 base_url = "{base_url}"

@@ -19,6 +19,7 @@ from fedicoop.domain.french import to_paris
 from fedicoop.domain.slots import Slot
 from fedicoop.models.actors import Actor, ActorKey, Availability
 from fedicoop.models.events import Event
+from fedicoop.models.feeds import Feed
 from fedicoop.models.listings import Listing
 from fedicoop.models.states import ActorKind, ListingKind
 from fedicoop.urls import Urls
@@ -73,6 +74,9 @@ class DocumentBuilder:
         key = await ActorKey.get(actor=actor)
         if actor.kind == ActorKind.APPLICATION:
             return self.actors.application(actor, key.public_pem).to_wire()
+        if actor.kind == ActorKind.FEED:
+            feed = await Feed.get_or_none(actor=actor)
+            return self.actors.feed(actor, key.public_pem, feed.params if feed else {}).to_wire()
         await actor.fetch_related("location")
         availability = await Availability.get_or_none(actor=actor)
         repair_offer = await Listing.filter(actor=actor, kind=ListingKind.REPAIR, deleted_at=None).first()

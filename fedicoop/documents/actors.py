@@ -1,9 +1,12 @@
-"""Actor documents: ``Organization`` actors and the node's ``Application`` actor (wire-format §3)."""
+"""Actor documents: ``Organization`` actors, the node's ``Application`` actor (wire-format §3) and feed
+actors (``Service``, a bot announcing a saved search of the catalogue, ``fedicoop.feeds``)."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from datetime import date
+from urllib.parse import urlencode
 
 from federation.sanitize import text_to_html
 from fedicoop.documents.places import place_document
@@ -135,4 +138,38 @@ class ActorDocuments:
             indexable=False,
             published=actor.published,
             public_key=PublicKey(id=urls.key_id(actor_id), owner=actor_id, public_key_pem=public_pem),
+        )
+
+    def feed(self, actor: Actor, public_pem: str, params: Mapping[str, str]) -> ActorDocument:
+        """A feed actor: a ``Service`` (shown as a bot) whose ``url`` is the HTML page of its saved search,
+        with the search, its Atom feed and its calendar as profile fields."""
+        urls = self.urls
+        actor_id = urls.actor(actor.username)
+        query = urlencode(dict(params))
+        suffix = f"?{query}" if query else ""
+        search = urls.absolute("/catalogue" + suffix)
+        attachment: list[PropertyValue | Link | ASObject | str] = [
+            PropertyValue(name="Recherche", value=_link(search, "voir les résultats")),
+            PropertyValue(name="Atom", value=_link(urls.absolute("/catalogue.atom" + suffix), "flux Atom")),
+            PropertyValue(name="Agenda", value=_link(urls.absolute("/catalogue.ics" + suffix), "iCalendar")),
+        ]
+        return ActorDocument(
+            context=fedicoop_context(),
+            id=actor_id,
+            type="Service",
+            preferred_username=actor.username,
+            name=actor.name,
+            summary=text_to_html(actor.summary) or None,
+            url=search,
+            inbox=urls.actor_collection(actor_id, "inbox"),
+            outbox=urls.actor_collection(actor_id, "outbox"),
+            followers=urls.actor_collection(actor_id, "followers"),
+            following=urls.actor_collection(actor_id, "following"),
+            endpoints=Endpoints(shared_inbox=urls.shared_inbox),
+            manually_approves_followers=False,
+            discoverable=actor.discoverable,
+            indexable=actor.indexable,
+            published=actor.published,
+            public_key=PublicKey(id=urls.key_id(actor_id), owner=actor_id, public_key_pem=public_pem),
+            attachment=attachment,
         )

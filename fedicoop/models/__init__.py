@@ -15,4 +15,5 @@ MODEL_MODULES: tuple[str, ...] = (
     "fedicoop.models.inbox",
     "fedicoop.models.remote",
     "fedicoop.models.catalogue",
+    "fedicoop.models.feeds",
 )

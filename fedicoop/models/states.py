@@ -6,12 +6,14 @@ from enum import StrEnum
 
 
 class ActorKind(StrEnum):
-    """What a local actor is: the node's Application actor, or an Organization of one of three sorts."""
+    """What a local actor is: the node's Application actor, an Organization of one of three sorts, or a
+    feed (a ``Service`` that announces what matches a saved search, ``fedicoop.feeds``)."""
 
     APPLICATION = "application"
     COOPERATIVE = "cooperative"
     WORKSHOP = "workshop"
     PLACE = "place"
+    FEED = "feed"
 
 
 class ListingKind(StrEnum):

@@ -100,12 +100,19 @@ def _guess_image_type(url: str | None) -> str | None:
     return "image/jpeg"
 
 
-async def get_actor(username: str, *, include_application: bool = False) -> Actor:
-    """The live local actor named ``username``; NotFoundError otherwise."""
+async def get_actor(
+    username: str, *, include_application: bool = False, include_feeds: bool = False
+) -> Actor:
+    """The live local actor named ``username``; NotFoundError otherwise (and for the application actor and
+    feed actors, unless asked for: they are no Organizations)."""
     if not re.fullmatch(LOCAL_USERNAME_PATTERN, username.lower()):  # no such name, and no NUL for PostgreSQL
         raise NotFoundError(f"no actor named {username!r} on this node")
     actor = await Actor.get_or_none(username=username.lower(), deleted_at=None).prefetch_related("location")
-    if actor is None or (actor.kind == ActorKind.APPLICATION and not include_application):
+    if (
+        actor is None
+        or (actor.kind == ActorKind.APPLICATION and not include_application)
+        or (actor.kind == ActorKind.FEED and not include_feeds)
+    ):
         raise NotFoundError(f"no actor named {username!r} on this node")
     return actor
 
@@ -124,7 +131,7 @@ async def list_actors() -> list[Actor]:
     """Every live Organization actor, by username."""
     return (
         await Actor.filter(deleted_at=None)
-        .exclude(kind=ActorKind.APPLICATION)
+        .exclude(kind__in=[ActorKind.APPLICATION, ActorKind.FEED])
         .order_by("username")
         .prefetch_related("location")
     )
@@ -149,8 +156,9 @@ async def update_actor(username: str, data: ActorUpdate, publisher: Publisher, n
     return actor
 
 
-async def delete_actor(username: str, now: datetime) -> Actor:
-    """Mark the actor deleted (its id answers 410 from now on), with its listings and events."""
+async def delete_actor(username: str, publisher: Publisher, now: datetime) -> Actor:
+    """Mark the actor deleted (its id answers 410 from now on), with its listings and events; its
+    objects leave the node's own catalogue."""
     actor = await get_actor(username)
     async with in_transaction():
         actor.deleted_at = now
@@ -160,4 +168,5 @@ async def delete_actor(username: str, now: datetime) -> Actor:
             deleted_at=now, updated=now, state=ListingState.WITHDRAWN
         )
         await Event.filter(actor=actor, deleted_at=None).update(deleted_at=now, updated=now)
+    await publisher.actor_deleted(actor)
     return actor

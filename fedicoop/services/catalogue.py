@@ -32,7 +32,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from federation.errors import HostError
-from federation.hosts import normalize_host, same_origin
+from federation.hosts import normalize_authority, same_origin
 from federation.sanitize import html_to_text, sanitize_html
 from fedicoop.errors import ForbiddenError, ValidationError
 from fedicoop.models.catalogue import CatalogueCommune, CatalogueItem, CatalogueSlot, CatalogueTombstone
@@ -216,9 +216,11 @@ def _event_columns(event: Event) -> tuple[dict[str, Any], list[str]]:
 
 
 def _host_of(actor_iri: str) -> str:
+    """The origin node of an actor: its host, with the port when it is not the scheme's default."""
     try:
-        return normalize_host(urlsplit(actor_iri).hostname or "")
-    except HostError as exc:
+        parts = urlsplit(actor_iri)
+        return normalize_authority(parts.netloc, parts.scheme or "https")
+    except (HostError, ValueError) as exc:
         raise ValidationError(f"actor {actor_iri!r}: {exc}", field="attributedTo") from None
 
 

@@ -57,6 +57,9 @@ async def _store(network: Network, document: Mapping[str, Any], author: str, now
         return Outcome.IGNORED
     if not is_public(document) or not await follows.follows_author(author):
         return Outcome.IGNORED
+    # The author's actor document says whether its items may be listed (discoverable, indexable):
+    # content relayed by a node's application actor comes from authors this node never fetched.
+    await resolve_actor(network, author)
     territory = await network.node.territory.get()
     item = await catalogue.store_object(document, actor_iri=author, now=now, territory=territory)
     if item is None:

@@ -5,10 +5,17 @@ activity and its deliveries land together or not at all (wire-format §11). Publ
 author's followers and to the application actor's followers, which also get an ``Announce`` of the
 object by the application actor (§3.2, §9.4); :meth:`Publisher.send` queues the non-public ones
 (Follow, Accept, Reject, Undo) to the targets it is given.
+
+Local mirror: the node's own public listings, repair offers and events also go into its catalogue
+(:func:`fedicoop.services.catalogue.store_object`, placed on the territory like a remote object, with
+the free slots of a repair offer), and leave it when withdrawn or deleted, so that the portal pages and
+the catalogue API show what the node publishes beside what it follows. An actor that opted out of
+discovery or indexing has its mirrored items kept but unlisted.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,22 +25,32 @@ from fedicoop.documents import DocumentBuilder
 from fedicoop.ids import parse_object_id, uuid7
 from fedicoop.models.activities import Activity
 from fedicoop.models.actors import Actor
+from fedicoop.models.catalogue import CatalogueItem
 from fedicoop.models.events import Event
 from fedicoop.models.listings import Listing
 from fedicoop.models.social import Follower
-from fedicoop.models.states import ActorKind, FollowState
+from fedicoop.models.states import ActorKind, FollowState, ListingKind
+from fedicoop.services.catalogue import remove_actor_items, remove_object, store_object, store_slots
 from fedicoop.services.deliveries import Target, UrlFilter, enqueue, follower_targets
+from fedicoop.territory import TerritoryHolder
 from schemas.activities import Announce
 from schemas.context import AS_CONTEXT, PUBLIC
+from schemas.limits import SLOT_PAGE_SIZE
 
 PublishedObject = Listing | Event
+
+
+def _listed(actor: Actor) -> bool:
+    """Whether a local actor's items may be listed and searched (``discoverable`` and ``indexable``)."""
+    return bool(actor.discoverable and actor.indexable)
 
 
 class Publisher:
     """Turns created, updated and deleted objects into stored activities and their queued deliveries.
 
     ``clock`` dates the deliveries; ``hosts``, when given, keeps blocked hosts out of the queue (the
-    delivery worker refuses them in any case).
+    delivery worker refuses them in any case); ``territory`` places the objects mirrored into the
+    node's own catalogue (without it they get no territory codes).
     """
 
     def __init__(
@@ -43,11 +60,13 @@ class Publisher:
         clock: Clock,
         *,
         hosts: UrlFilter | None = None,
+        territory: TerritoryHolder | None = None,
     ) -> None:
         self.documents = documents
         self.next_slot_interval = next_slot_interval
         self.clock = clock
         self.hosts = hosts
+        self.territory = territory
 
     def _object_document(self, obj: PublishedObject) -> dict[str, Any]:
         if isinstance(obj, Listing):
@@ -126,32 +145,86 @@ class Publisher:
         return "Event" if isinstance(obj, Event) else "Note"
 
     async def created(self, obj: PublishedObject) -> Activity:
-        """Record and queue the ``Create`` of a new listing or event."""
+        """Record and queue the ``Create`` of a new listing or event; mirror it into the catalogue."""
         document = self._object_document(obj)
+        await self.mirror(obj, document)
         return await self._record(
             "Create", obj.actor, document["id"], document, object_type=self._object_type(obj), announce=True
         )
 
     async def updated(self, obj: PublishedObject) -> Activity:
-        """Record and queue the ``Update`` of a listing or event, with the full object."""
+        """Record and queue the ``Update`` of a listing or event, with the full object; mirror it."""
         document = self._object_document(obj)
+        await self.mirror(obj, document)
         return await self._record(
             "Update", obj.actor, document["id"], document, object_type=self._object_type(obj), announce=True
         )
 
     async def deleted(self, obj: PublishedObject) -> Activity:
-        """Record and queue the ``Delete`` of a listing or event, its object a Tombstone."""
+        """Record and queue the ``Delete`` of a listing or event, its object a Tombstone; unmirror it."""
         tombstone = self.documents.tombstone_for(obj)
+        actor_iri = self.documents.actors.actor_id(obj.actor)
+        await remove_object(tombstone["id"], actor_iri=actor_iri, now=self.clock())
         return await self._record(
             "Delete", obj.actor, tombstone["id"], tombstone, object_type=self._object_type(obj), announce=True
         )
 
     async def actor_updated(self, actor: Actor) -> Activity:
-        """Record and queue the ``Update`` of an actor's profile (hours, fields, key…); no Announce."""
+        """Record and queue the ``Update`` of an actor's profile (hours, fields, key…); no Announce.
+
+        The actor's mirrored items follow its ``discoverable`` and ``indexable`` switches."""
         document = await self.documents.actor_document(actor)
+        await CatalogueItem.filter(actor_iri=document["id"]).update(discoverable=_listed(actor))
         return await self._record(
             "Update", actor, document["id"], document, object_type=document["type"], announce=False
         )
+
+    async def actor_deleted(self, actor: Actor) -> int:
+        """A deleted actor's objects leave the node's own catalogue; return how many went."""
+        return await remove_actor_items(self.documents.actors.actor_id(actor))
+
+    async def mirror(self, obj: PublishedObject, document: dict[str, Any]) -> CatalogueItem | None:
+        """Store the listing or event ``obj`` (its ``document``) in the node's own catalogue, placed on the
+        territory, listed as its author wishes; a repair offer gets its free slots. Returns the row."""
+        now = self.clock()
+        territory = await self.territory.get() if self.territory is not None else None
+        actor_iri = self.documents.actors.actor_id(obj.actor)
+        item = await store_object(document, actor_iri=actor_iri, now=now, territory=territory)
+        if item is None:
+            return None
+        listed = _listed(obj.actor)
+        if item.discoverable != listed:
+            item.discoverable = listed
+            await item.save(update_fields=["discoverable"])
+        if isinstance(obj, Listing) and obj.kind == ListingKind.REPAIR:
+            await store_slots(item, await self._slot_collection(obj, now), now)
+        return item
+
+    def is_mirrored(self, item: CatalogueItem) -> bool:
+        """Whether a catalogue row is one of this node's own objects (mirrored, never fetched)."""
+        return item.actor_iri.startswith(self.documents.urls.base + "/")
+
+    async def refresh_mirrored_slots(self, item: CatalogueItem, now: datetime) -> None:
+        """Store again the free slots of one of this node's own repair offers, from the local data."""
+        listing_id = item.iri.rstrip("/").rsplit("/", 1)[-1]
+        offer = await Listing.get_or_none(id=listing_id, kind=ListingKind.REPAIR).prefetch_related("actor")
+        if offer is not None:
+            await store_slots(item, await self._slot_collection(offer, now), now)
+
+    async def _slot_collection(self, offer: Listing, now: datetime) -> dict[str, Any]:
+        """The whole slot collection of a local repair offer: its root with every free slot inline."""
+        # Imported here: the availability service publishes through this module.
+        from fedicoop.services.availability import free_slots
+
+        slots = await free_slots(offer, now)
+        root = self.documents.slot_collection(offer, len(slots), now)
+        pages = range(1, math.ceil(len(slots) / SLOT_PAGE_SIZE) + 1)
+        entries = [
+            entry
+            for page in pages
+            for entry in self.documents.slot_page(offer, slots, page, known_capacity=True)["orderedItems"]
+        ]
+        return {**root, "orderedItems": entries}
 
     async def send(
         self,

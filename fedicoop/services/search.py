@@ -71,7 +71,8 @@ EARTH_RADIUS_M = 6_371_008.8
 """Mean radius of the Earth (IUGG), in metres, for haversine distances."""
 
 STOP_WORDS = frozenset(
-    """au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me meme mes moi mon ne
+    """au aux avec ce ces dans de des du elle elles en et eux il ils je la le les leur leurs lui ma mais me
+    meme mes moi mon ne
     nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre
     vous c d j l a m n s t y ete etee etees etes etant etante etants etantes suis es est sommes sont serai
     seras sera serons serez seront serais serait serions seriez seraient etais etait etions etiez etaient
@@ -80,7 +81,8 @@ STOP_WORDS = frozenset(
     aurait aurions auriez auraient avais avait avions aviez avaient eut eumes eutes eurent aie aies ait
     ayons ayez aient eusse eusses eussions eussiez eussent""".split()
 )
-"""PostgreSQL's French stop words (snowball ``french.stop``), without accents: never searched for.
+"""PostgreSQL's French stop words (snowball ``french.stop``) and their plurals (les, ils, elles,
+leurs), without accents: never searched for.
 
 Dropping them from queries on both engines keeps SQLite's results those of PostgreSQL, which drops them
 from its index; a word that folds into one of them is kept whole ("mois" stays "mois", not "moi")."""

@@ -18,6 +18,7 @@ from fedicoop.errors import FedicoopError
 from fedicoop.models.catalogue import CatalogueItem
 from fedicoop.models.states import CatalogueKind
 from fedicoop.services.catalogue import Fetch, refresh_slots
+from fedicoop.services.publishing import Publisher
 
 __all__ = ["SlotRefreshJob"]
 
@@ -27,8 +28,16 @@ logger = logging.getLogger("fedicoop.slots")
 class SlotRefreshJob:
     """Refetch with ``fetch`` the slot collections older than ``max_age``, ``batch`` a turn."""
 
-    def __init__(self, fetch: Fetch, *, max_age: timedelta = timedelta(hours=1), batch: int = 5) -> None:
+    def __init__(
+        self,
+        fetch: Fetch,
+        *,
+        publisher: Publisher | None = None,
+        max_age: timedelta = timedelta(hours=1),
+        batch: int = 5,
+    ) -> None:
         self.fetch = fetch
+        self.publisher = publisher
         self.max_age = max_age
         self.batch = batch
 
@@ -42,7 +51,10 @@ class SlotRefreshJob:
         )
         for item in items:
             try:
-                await refresh_slots(item, self.fetch, now)
+                if self.publisher is not None and self.publisher.is_mirrored(item):
+                    await self.publisher.refresh_mirrored_slots(item, now)  # our own: from local data
+                else:
+                    await refresh_slots(item, self.fetch, now)
             except (FederationError, FedicoopError) as exc:
                 logger.info("slots of %s not refreshed: %s", item.iri, exc)
             if item.slots_fetched_at is None or item.slots_fetched_at < now:

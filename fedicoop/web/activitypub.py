@@ -7,11 +7,12 @@ import uuid
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from fedicoop.documents.places import place_document as build_place
 from fedicoop.errors import BadRequestError, GoneError, NotFoundError
+from fedicoop.feeds.actors import feed_search_url
 from fedicoop.models.activities import Activity
 from fedicoop.models.actors import Actor, Availability
 from fedicoop.models.events import Event
@@ -78,6 +79,10 @@ async def actor_document(request: Request) -> Response:
         return await _gone(request, node, actor)
     if wants_json(request):
         return activity_response(await node.documents.actor_document(actor, today=node.clock()))
+    if actor.kind == ActorKind.FEED:  # a feed's page is the page of its saved search
+        return RedirectResponse(
+            await feed_search_url(node, actor), status_code=303, headers={"Vary": "Accept"}
+        )
     return html_response(await render_actor_page(request, actor))
 
 
@@ -130,7 +135,7 @@ async def _collection_owner(request: Request) -> Actor:
     username = request.path_params.get("username")
     if username is None:
         return await actor_service.get_application_actor()
-    return await actor_service.get_actor(username)
+    return await actor_service.get_actor(username, include_feeds=True)
 
 
 async def followers(request: Request) -> Response:

@@ -24,6 +24,7 @@ from fedicoop.services import listings as listing_service
 from fedicoop.services.tokens import authenticate
 from fedicoop.web.api_deliveries import deliveries_router
 from fedicoop.web.api_follows import follows_router
+from fedicoop.web.api_subscriptions import subscriptions_router
 from fedicoop.web.catalogue import catalogue_page_view, parse_catalogue_query
 from fedicoop.web.errors import classify
 from fedicoop.web.views import actor_view, availability_view, event_view, listing_view
@@ -140,7 +141,7 @@ def create_api(node: Node, network: NetworkHolder | None = None) -> FastAPI:
 
     @api.delete("/actors/{username}", status_code=204, dependencies=auth, responses=ERRORS, tags=["actors"])
     async def delete_actor(username: str) -> None:
-        await actor_service.delete_actor(username, node.clock())
+        await actor_service.delete_actor(username, node.publisher, node.clock())
 
     @api.get(
         "/listings", response_model=list[ListingOut], dependencies=auth, responses=ERRORS, tags=["listings"]
@@ -267,6 +268,7 @@ def create_api(node: Node, network: NetworkHolder | None = None) -> FastAPI:
 
     api.include_router(deliveries_router(node, auth, ERRORS))
     api.include_router(follows_router(node, network or NetworkHolder(), auth, ERRORS))
+    api.include_router(subscriptions_router(network or NetworkHolder(), auth, ERRORS))
 
     @api.get(
         "/catalogue",

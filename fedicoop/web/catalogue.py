@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from federation.errors import HostError
-from federation.hosts import normalize_host
+from federation.hosts import normalize_authority
 from fedicoop.errors import BadRequestError
 from fedicoop.models.catalogue import CatalogueItem
 from fedicoop.models.states import CatalogueKind, Purpose
@@ -221,10 +221,14 @@ def _node(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        host = urlsplit(value).hostname if "://" in value else value
-        return normalize_host(host or "")
+        if "://" in value:
+            parts = urlsplit(value)
+            return normalize_authority(parts.netloc, parts.scheme)
+        return normalize_authority(value)
     except (HostError, ValueError):
-        raise _bad("node", "the host name of a node (velo-fives.example)", value) from None
+        raise _bad(
+            "node", "the host of a node, with its port if not 443 (velo-fives.example)", value
+        ) from None
 
 
 def _purpose(value: str | None) -> Purpose | None:

@@ -1,4 +1,5 @@
-"""HTML pages: the home page and the page of each actor, listing, event and slot collection.
+"""HTML pages: the home page and the page of each actor, listing, event and slot collection; the portal
+pages (:mod:`fedicoop.web.portal`) are routed with them.
 
 Pages are rendered from the same ActivityStreams documents the node serves as JSON, so the two views of
 one URL cannot disagree.
@@ -7,7 +8,6 @@ one URL cannot disagree.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +23,8 @@ from fedicoop.node import Node
 from fedicoop.services import actors as actor_service
 from fedicoop.services.events import list_events
 from fedicoop.services.listings import list_listings
-from fedicoop.web.catalogue import catalogue_page_view, parse_catalogue_query
+from fedicoop.settings import NodeRole
+from fedicoop.web import portal
 from fedicoop.web.rendering import PageRenderer
 from fedicoop.web.responses import html_response
 from schemas.limits import SLOT_PAGE_SIZE
@@ -46,8 +47,11 @@ async def _actor_doc(node: Node, actor: Actor) -> dict[str, Any]:
 
 
 async def home(request: Request) -> Response:
-    """The node's home page: its actors, current listings and upcoming events."""
+    """The node's home page: its actors, current listings and upcoming events; a portal's is the portal's
+    search page (``/portal`` on every node)."""
     node = _node(request)
+    if node.settings.role == NodeRole.PORTAL:
+        return await portal.home(request)
     now = node.clock()
     actors = [await _actor_doc(node, actor) for actor in await actor_service.list_actors()]
     listings = [node.documents.listing(row) for row in await list_listings(limit=HOME_LIMIT)]
@@ -133,24 +137,8 @@ async def tag_page(request: Request) -> Response:
     return html_response(_renderer(request).home(info, [], listings, events))
 
 
-async def catalogue_page(request: Request) -> Response:
-    """``/catalogue``: the remote items this node holds, filtered by the GET form, newest first."""
-    node = _node(request)
-    query = parse_catalogue_query(dict(request.query_params))
-    page = catalogue_page_view(await query.run(), node.clock())
-    base = f"{node.settings.base_url}/catalogue"
-
-    def url(parameters: dict[str, str]) -> str:
-        return f"{base}?{urlencode(parameters)}" if parameters else base
-
-    next_page = url(query.parameters(cursor=page.next_cursor)) if page.next_cursor else None
-    first_page = url(query.parameters(cursor=None)) if query.cursor else None
-    items = [item.model_dump(mode="json") for item in page.items]
-    return html_response(_renderer(request).catalogue(query.parameters(), items, next_page, first_page))
-
-
 ROUTES = [
     Route("/", home, methods=["GET", "HEAD"]),
     Route("/tags/{tag}", tag_page, methods=["GET", "HEAD"]),
-    Route("/catalogue", catalogue_page, methods=["GET", "HEAD"]),
+    *portal.ROUTES,
 ]

@@ -33,6 +33,7 @@ async def test_migrate__fresh_sqlite_file_in_a_new_directory(tmp_path: Path, set
         "fedicoop.0001_initial",
         "fedicoop.0002_federation",
         "fedicoop.0003_portal",
+        "fedicoop.0004_feeds",
     ]
     assert target.exists()
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -70,10 +71,19 @@ async def test_page__remote_html_shown_sanitised(client: httpx.AsyncClient, sett
     for bad in ("<script", "onerror", "javascript:", "<iframe", "<style", "<img", "alert(", "<b>Perceuse"):
         assert bad not in html, bad
     assert "&lt;b&gt;Perceuse&lt;/b&gt; &amp; co" in html
-    assert '<a href="https://ok.example/doc" rel="nofollow noopener noreferrer ugc">notice</a>' in html
-    links = {attrs.get("href") for tag, attrs in tags_of(html) if tag == "a"}
+    links = [attrs.get("href") or "" for tag, attrs in tags_of(html) if tag == "a"]
+    assert f"https://velo-fives.example/catalogue/actors/{quote(PARTAGE, safe='')}" in links
+    details = [link for link in links if "/catalogue/items/" in link]
+    assert len(details) == 4
+    pages = [(await client.get(link, headers=BROWSER)).text for link in details]
     offer = load_example("offer-loan")
-    assert {offer["url"], load_example("request")["url"], load_example("event")["url"], PARTAGE} <= links
+    origins = {attrs.get("href") for each in pages for tag, attrs in tags_of(each) if tag == "a"}
+    assert {offer["url"], load_example("request")["url"], load_example("event")["url"]} <= origins
+    (offer_page,) = [each for each in pages if "&lt;b&gt;Perceuse" in each]
+    assert '<a href="https://ok.example/doc" rel="nofollow noopener noreferrer ugc">notice</a>' in offer_page
+    for each in pages:  # the offer's own image (attachment) shows; the one hidden in its content does not
+        for bad in ("<script", "onerror", "javascript:", "<iframe", "<style", 'src="x"', "alert(", "<b>Perc"):
+            assert bad not in each, bad
     assert "Samedi 18 octobre 2025" in html and "Atelier vélo de Fives" in html
 
 
@@ -83,16 +93,17 @@ async def test_page__form_is_labelled_and_filters(client: httpx.AsyncClient, set
     tags = tags_of(html)
     fields = [attrs for tag, attrs in tags if tag in ("input", "select")]
     labelled = {attrs.get("for") for tag, attrs in tags if tag == "label"}
-    assert {field.get("name") for field in fields} == {"q", "kind", "purpose", "actor"}
+    names = {"q", "kind", "category", "commune", "departement", "near", "radius", "from", "to", "sort"}
+    assert {field.get("name") for field in fields} == names
     assert all(field.get("id") in labelled for field in fields)
     assert (
         "form",
         {
-            "class": "catalogue-filters",
+            "class": "search",
             "method": "get",
             "action": "https://velo-fives.example/catalogue",
             "role": "search",
-            "aria-label": "Filtrer le catalogue",
+            "aria-label": "Rechercher dans le catalogue",
         },
     ) in tags
     assert not any(tag == "script" for tag, _ in tags)
@@ -108,7 +119,7 @@ async def test_page__pagination_links(client: httpx.AsyncClient, settings: Setti
         attrs["href"] for tag, attrs in tags_of(first) if tag == "a" and attrs.get("rel") == "next"
     ]
     assert next_href is not None and "purpose=offer" in next_href and "limit=1" in next_href
-    assert "Perceuse" in first and "Réparation de vélo" not in first
+    assert "Perceuse" in first and "Réparation de vélo sur rendez-vous" not in first
     second = (await client.get(next_href, headers=BROWSER)).text
     assert "Réparation de vélo sur rendez-vous" in second and "Perceuse" not in second
     assert "Première page" in second and 'rel="next"' not in second
