@@ -13,6 +13,21 @@ import typer
 
 from fedicoop.cli.bridge import fail, print_json, run_with_database
 from fedicoop.cli.resources import AsJson, print_table
+from fedicoop.cli.search_options import (
+    ActorOption,
+    CategoryOption,
+    CommuneOption,
+    DepartementOption,
+    EpciOption,
+    FromOption,
+    KindOption,
+    NearOption,
+    NodeOption,
+    RadiusOption,
+    RegionOption,
+    TextOption,
+    ToOption,
+)
 from fedicoop.errors import BadRequestError
 from fedicoop.models.states import Purpose
 from fedicoop.node import Node
@@ -28,38 +43,23 @@ catalogue_app = typer.Typer(
 
 @catalogue_app.command("list")
 def catalogue_list(
-    kind: Annotated[
-        list[str] | None,
-        typer.Option("--kind", help="offer, request, repair or event (repeat, or separate by commas)."),
-    ] = None,
-    category: Annotated[
-        list[str] | None, typer.Option("--category", help="A category slug (repeat, or separate by commas).")
-    ] = None,
-    q: Annotated[
-        str | None, typer.Option("--q", "--text", help="Words to find; accents, case and plurals ignored.")
-    ] = None,
-    commune: Annotated[str | None, typer.Option("--commune", help="INSEE commune code (59350).")] = None,
-    epci: Annotated[str | None, typer.Option("--epci", help="SIREN of an EPCI (200093201).")] = None,
-    departement: Annotated[str | None, typer.Option("--departement", help="Département code (59).")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Région code (32).")] = None,
-    near: Annotated[
-        str | None, typer.Option("--near", help="latitude,longitude or a commune code (its town hall).")
-    ] = None,
-    radius: Annotated[str | None, typer.Option("--radius", help="Kilometres around --near (10).")] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="From this date (2025-10-14) or date and time, Paris time.")
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Until this date (included) or date and time.")
-    ] = None,
-    node_host: Annotated[
-        str | None, typer.Option("--node", help="Only what this origin host publishes.")
-    ] = None,
+    kind: KindOption = None,
+    category: CategoryOption = None,
+    q: TextOption = None,
+    commune: CommuneOption = None,
+    epci: EpciOption = None,
+    departement: DepartementOption = None,
+    region: RegionOption = None,
+    near: NearOption = None,
+    radius: RadiusOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    node_host: NodeOption = None,
     sort: Annotated[
         str | None, typer.Option("--sort", help="date (newest), distance (nearest) or start (soonest).")
     ] = None,
     purpose: Annotated[Purpose | None, typer.Option("--purpose", help="Only offers or requests.")] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="Only this author (actor URL).")] = None,
+    actor: ActorOption = None,
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=SEARCH_LIMIT_MAX, help="At most this many.")
     ] = DEFAULT_LIMIT,

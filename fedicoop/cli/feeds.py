@@ -13,6 +13,21 @@ import typer
 
 from fedicoop.cli.bridge import print_json, run_with_database
 from fedicoop.cli.resources import AsJson, print_table
+from fedicoop.cli.search_options import (
+    ActorOption,
+    CategoryOption,
+    CommuneOption,
+    DepartementOption,
+    EpciOption,
+    FromOption,
+    KindOption,
+    NearOption,
+    NodeOption,
+    RadiusOption,
+    RegionOption,
+    TextOption,
+    ToOption,
+)
 from fedicoop.feeds.actors import FeedView, create_feed, delete_feed, list_feeds
 from fedicoop.node import Node
 
@@ -29,35 +44,20 @@ Name = Annotated[str, typer.Argument(help="The feed's name: its handle is @name@
 @feed_app.command("create")
 def feed_create(
     name: Name,
-    kind: Annotated[
-        list[str] | None,
-        typer.Option("--kind", help="offer, request, repair or event (repeat, or separate by commas)."),
-    ] = None,
-    category: Annotated[
-        list[str] | None, typer.Option("--category", help="A category slug (repeat, or separate by commas).")
-    ] = None,
-    q: Annotated[
-        str | None, typer.Option("--q", "--text", help="Words to find; accents, case and plurals ignored.")
-    ] = None,
-    commune: Annotated[str | None, typer.Option("--commune", help="INSEE commune code (59350).")] = None,
-    epci: Annotated[str | None, typer.Option("--epci", help="SIREN of an EPCI (200093201).")] = None,
-    departement: Annotated[str | None, typer.Option("--departement", help="Département code (59).")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Région code (32).")] = None,
-    near: Annotated[
-        str | None, typer.Option("--near", help="latitude,longitude or a commune code (its town hall).")
-    ] = None,
-    radius: Annotated[str | None, typer.Option("--radius", help="Kilometres around --near (10).")] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="From this date (2025-10-14) or date and time, Paris time.")
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Until this date (included) or date and time.")
-    ] = None,
-    node_host: Annotated[
-        str | None, typer.Option("--node", help="Only what this origin host publishes.")
-    ] = None,
+    kind: KindOption = None,
+    category: CategoryOption = None,
+    q: TextOption = None,
+    commune: CommuneOption = None,
+    epci: EpciOption = None,
+    departement: DepartementOption = None,
+    region: RegionOption = None,
+    near: NearOption = None,
+    radius: RadiusOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    node_host: NodeOption = None,
     purpose: Annotated[str | None, typer.Option("--purpose", help="offer or request.")] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="Only this author (actor URL).")] = None,
+    actor: ActorOption = None,
     title: Annotated[
         str | None, typer.Option("--title", help="Display name (by default, the search said in French).")
     ] = None,
