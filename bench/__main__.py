@@ -1,4 +1,4 @@
-"""``python -m bench``: run the inbox and the fan-out benchmarks and print their ratios."""
+"""``python -m bench``: run the inbox, fan-out and search benchmarks and print their figures."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.common import fast_http, fast_loop
 from bench.fanout import run_fanout
 from bench.inbox import run_inbox
+from bench.search import run_search
 
 
 def machine() -> str:
@@ -36,7 +37,7 @@ def machine() -> str:
 def main() -> None:
     """Parse the options, run the benchmarks, print the report."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=["inbox", "fanout"], help="run one benchmark only")
+    parser.add_argument("--only", choices=["inbox", "fanout", "search"], help="run one benchmark only")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--runs", type=int, default=3, help="measurements of each kind (default 3)")
     parser.add_argument("--requests", type=int, default=2000, help="timed inbox POSTs per run")
@@ -45,6 +46,14 @@ def main() -> None:
     parser.add_argument("--followers", type=int, default=1000)
     parser.add_argument("--hosts", type=int, default=100)
     parser.add_argument("--concurrency", type=int, help="worker concurrency (default: the settings')")
+    parser.add_argument(
+        "--items", type=int, default=100_000, help="search: catalogue items (default 100,000)"
+    )
+    parser.add_argument("--queries", type=int, default=200, help="search: timed queries of each kind")
+    parser.add_argument(
+        "--analyze", action="store_true", help="search: ANALYZE SQLite too before the queries"
+    )
+    parser.add_argument("--explain", action="store_true", help="search: print every kind's slowest plan")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, databases)")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fedicoop-bench-"))
@@ -77,6 +86,19 @@ def main() -> None:
             )
             lines += fanout.lines()
             print("\n".join(fanout.lines()), flush=True)
+        if options.only in (None, "search"):
+            found = asyncio.run(
+                run_search(
+                    database=options.database,
+                    items=options.items,
+                    queries=options.queries,
+                    work=work,
+                    analyze=options.analyze,
+                    show_plans=options.explain,
+                )
+            )
+            lines += found.lines()
+            print("\n".join(found.lines()), flush=True)
     except Exception:
         print(f"benchmark failed; logs in {work}", file=sys.stderr)
         raise
