@@ -92,7 +92,8 @@ SENTENCES = [
 COLUMNS = (
     "id iri actor_iri host kind purpose category name content summary text url document slots "
     "slots_fetched_at available published updated starts_at ends_at location_name latitude longitude "
-    "radius commune_code epci_code departement_code region_code territory_flags discoverable received_at"
+    "radius commune_code epci_code departement_code region_code territory_flags discoverable received_at "
+    "departements"
 ).split()
 """The columns of ``catalogue_item`` the benchmark writes (every one: raw SQL applies no defaults)."""
 
@@ -255,7 +256,8 @@ class Corpus:
              iri, json.dumps(document), json.dumps(slots) if slots else None, t(self.now) if slots else None,
              True, t(published), None, t(starts_at), t(ends_at), commune.name, latitude, longitude, radius,
              commune.code, commune.epci, commune.departement, commune.region, "[]",
-             self.random.random() >= 0.03, t(published))
+             self.random.random() >= 0.03, t(published),
+             " ".join(sorted({each.departement for each in covered})) or None)
         )  # fmt: skip
         rows.communes.extend(
             (item_id, each.code, each.epci, each.departement, each.region) for each in covered

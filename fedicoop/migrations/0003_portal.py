@@ -75,8 +75,8 @@ async def drop_full_text(apps, schema_editor):
         await client.execute_script("ALTER TABLE catalogue_item DROP COLUMN search_vector")
         return
     for name in ("catalogue_fts_insert", "catalogue_fts_delete", "catalogue_fts_update"):
-        await client.execute_script(f"DROP TRIGGER {name}")
-    await client.execute_script("DROP TABLE catalogue_fts")
+        await client.execute_script(f"DROP TRIGGER IF EXISTS {name}")
+    await client.execute_script("DROP TABLE IF EXISTS catalogue_fts")
 
 class Migration(migrations.Migration):
     dependencies = [('fedicoop', '0002_federation')]

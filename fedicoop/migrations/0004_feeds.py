@@ -90,7 +90,7 @@ async def drop_change_triggers(apps, schema_editor):
         await client.execute_script("DROP FUNCTION feed_change_enqueue()")
         return
     for name in ("feed_change_insert", "feed_change_delete", "feed_change_update"):
-        await client.execute_script(f"DROP TRIGGER {name}")
+        await client.execute_script(f"DROP TRIGGER IF EXISTS {name}")  # a table rebuild drops them
 
 
 class Migration(migrations.Migration):

@@ -318,6 +318,7 @@ def _placed(columns: dict[str, Any], places: list[Place], territory: Territory |
     if flags:
         logger.info("territory of %s: %s", columns["iri"], "; ".join(flags))
     columns.update(
+        departements=" ".join(sorted({commune.departement for commune in covered.values()})) or None,
         commune_code=primary.code if primary else None,
         epci_code=primary.epci if primary else None,
         departement_code=primary.departement if primary else None,

@@ -310,19 +310,21 @@ def _near(sql: _Sql, near: tuple[float, float], radius_m: float) -> list[str]:
 
 
 def _dates(sql: _Sql, start: datetime | None, end: datetime | None) -> str:
-    """Repair offers with a free slot starting in [start, end); other items overlapping it."""
-    slot, dated = [], ["i.starts_at IS NOT NULL"]
+    """Repair offers with a free slot starting in [start, end); other items overlapping it (one IN list)."""
+    slot, dated = [], ["e.starts_at IS NOT NULL"]
     if start is not None:
         low = sql.bind_time(start)
-        slot.append(f"starts_at >= {low}")
-        dated.append(f"(i.ends_at > {low} OR (i.ends_at IS NULL AND i.starts_at >= {low}))")
+        slot.append(f"s.starts_at >= {low}")
+        dated.append(f"(e.ends_at > {low} OR (e.ends_at IS NULL AND e.starts_at >= {low}))")
     if end is not None:
         high = sql.bind_time(end)
-        slot.append(f"starts_at < {high}")
-        dated.append(f"i.starts_at < {high}")
-    repair = sql.bind(CatalogueKind.REPAIR.value)
-    slots = f"SELECT item_id FROM catalogue_slot WHERE {' AND '.join(slot)}"  # noqa: S608 - our SQL, values bound
-    return f"((i.kind = {repair} AND i.id IN ({slots})) OR (i.kind <> {repair} AND {' AND '.join(dated)}))"
+        slot.append(f"s.starts_at < {high}")
+        dated.append(f"e.starts_at < {high}")
+    others = sql.bind_all(kind.value for kind in CatalogueKind if kind is not CatalogueKind.REPAIR)
+    return (
+        f"i.id IN (SELECT s.item_id FROM catalogue_slot s WHERE {' AND '.join(slot)} "  # noqa: S608 - bound
+        f"UNION ALL SELECT e.id FROM catalogue_item e WHERE e.kind IN ({others}) AND {' AND '.join(dated)})"
+    )
 
 
 def _text(sql: _Sql, found: Sequence[str]) -> str:
@@ -347,7 +349,10 @@ def _conditions(sql: _Sql, query: SearchQuery, found: Sequence[str]) -> str:
         where.append(f"i.host = {sql.bind(query.host)}")
     if found:
         where.append(_text(sql, found))
-    for column in ("commune", "epci", "departement", "region"):
+    if query.departement is not None:
+        spot = "strpos" if sql.postgres else "instr"
+        where.append(f"{spot}(' ' || i.departements || ' ', {sql.bind(' ' + query.departement + ' ')}) > 0")
+    for column in ("commune", "epci", "region"):
         value = getattr(query, column)
         if value is not None:
             where.append(
@@ -364,8 +369,11 @@ def _sort_key(sql: _Sql, query: SearchQuery, now: datetime) -> str:
     """The sort key of the date and start orders (the distance order's is the distance)."""
     if query.sort is SortOrder.START:
         low = sql.bind_time(query.date_from or now)
+        # SQLite: "+" keeps the planner on (item_id, starts_at) for this per-item lookup; with statistics
+        # it would skip-scan the (starts_at, item_id) index instead, once per candidate item.
+        starts = "s.starts_at" if sql.postgres else "+s.starts_at"
         first_slot = (
-            f"SELECT MIN(s.starts_at) FROM catalogue_slot s WHERE s.item_id = i.id AND s.starts_at >= {low}"  # noqa: S608 - our SQL, values bound
+            f"SELECT MIN(s.starts_at) FROM catalogue_slot s WHERE s.item_id = i.id AND {starts} >= {low}"  # noqa: S608 - our SQL, values bound
         )
         return f"COALESCE(i.starts_at, ({first_slot}))"
     return "i.published"
@@ -443,24 +451,19 @@ async def _facets(query: SearchQuery, found: Sequence[str], postgres: bool) -> t
     sql = _Sql(postgres)
     where = _conditions(sql, query, found)
     rows = await database.execute_query_dict(
-        f"SELECT i.kind AS kind, i.category AS category, COUNT(*) AS n FROM catalogue_item i "  # noqa: S608 - our SQL, values bound
-        f"WHERE {where} GROUP BY i.kind, i.category",
+        f"SELECT i.kind AS kind, i.category AS category, i.departements AS departements, COUNT(*) AS n "  # noqa: S608
+        f"FROM catalogue_item i WHERE {where} GROUP BY i.kind, i.category, i.departements",
         sql.values,
     )
     kinds: dict[str, int] = {}
     categories: dict[str, int] = {}
+    departements: dict[str, int] = {}
     for row in rows:
         kinds[row["kind"]] = kinds.get(row["kind"], 0) + row["n"]
         if row["category"] is not None:
             categories[row["category"]] = categories.get(row["category"], 0) + row["n"]
-    sql = _Sql(postgres)
-    where = _conditions(sql, query, found)
-    rows = await database.execute_query_dict(
-        f"SELECT t.departement AS departement, COUNT(DISTINCT t.item_id) AS n FROM catalogue_commune t "  # noqa: S608 - our SQL, values bound
-        f"WHERE t.item_id IN (SELECT i.id FROM catalogue_item i WHERE {where}) GROUP BY t.departement",
-        sql.values,
-    )
-    departements = {row["departement"]: row["n"] for row in rows}
+        for code in (row["departements"] or "").split():
+            departements[code] = departements.get(code, 0) + row["n"]
     facets = Facets(kinds=_ranked(kinds), categories=_ranked(categories), departements=_ranked(departements))
     return sum(kinds.values()), facets
 

@@ -34,6 +34,7 @@ async def test_migrate__fresh_sqlite_file_in_a_new_directory(tmp_path: Path, set
         "fedicoop.0002_federation",
         "fedicoop.0003_portal",
         "fedicoop.0004_feeds",
+        "fedicoop.0005_search_indexes",
     ]
     assert target.exists()
 
