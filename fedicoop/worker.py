@@ -90,7 +90,7 @@ class DeliveryJob:
 
     Each call starts posting backlog rows while fewer than ``concurrency`` are in flight, records the
     attempts that finished (in bulk), and claims more rows (one claim for many) so that at most
-    ``prefetch`` (default ``concurrency``) are claimed and not yet recorded, then starts those. While
+    ``concurrency`` are claimed and not yet recorded, then starts those. While
     fewer than a quarter of the places are free it waits (``poll`` seconds at most) for more, so a busy
     job neither makes the worker sleep nor queries once per row. A row whose lease would run out before
     its turn comes is given back unattempted.
@@ -107,12 +107,10 @@ class DeliveryJob:
         lease: timedelta = deliveries.LEASE,
         poll: float = 0.5,
         drain_timeout: float = 10.0,
-        prefetch: int | None = None,
     ) -> None:
         self.network = network
         self.worker_id = worker_id
         self.concurrency = concurrency
-        self.prefetch = max(prefetch or concurrency, concurrency)
         self.rng = rng
         self.lease = lease
         self.poll = poll
@@ -137,7 +135,7 @@ class DeliveryJob:
         await self._wait_for_room()
         self._start_backlog()  # refill the places first: recording and claiming take a while
         handled = await self._flush()
-        room = self.prefetch - len(self._backlog) - len(self._tasks)
+        room = self.concurrency - len(self._backlog) - len(self._tasks)
         if room >= max(1, self.concurrency // 4) or not (self._backlog or self._tasks):
             handled += await self._claim(room)
         self._start_backlog()

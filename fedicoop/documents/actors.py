@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 from federation.sanitize import text_to_html
@@ -34,6 +35,18 @@ def _field_value(value: str) -> str:
     if value.startswith(("https://", "http://")) and " " not in value:
         return _link(value, value.split("://", 1)[1])
     return html.escape(value, quote=False)
+
+
+def _endpoints(urls: Urls, actor_id: str) -> dict[str, Any]:
+    """What every actor document of ours holds: its inbox, outbox, follower and following collections
+    and the node's shared inbox."""
+    return {
+        "inbox": urls.actor_collection(actor_id, "inbox"),
+        "outbox": urls.actor_collection(actor_id, "outbox"),
+        "followers": urls.actor_collection(actor_id, "followers"),
+        "following": urls.actor_collection(actor_id, "following"),
+        "endpoints": Endpoints(shared_inbox=urls.shared_inbox),
+    }
 
 
 class ActorDocuments:
@@ -99,11 +112,7 @@ class ActorDocuments:
             name=actor.name,
             summary=text_to_html(actor.summary) or None,
             url=urls.profile(actor.username),
-            inbox=urls.actor_collection(actor_id, "inbox"),
-            outbox=urls.actor_collection(actor_id, "outbox"),
-            followers=urls.actor_collection(actor_id, "followers"),
-            following=urls.actor_collection(actor_id, "following"),
-            endpoints=Endpoints(shared_inbox=urls.shared_inbox),
+            **_endpoints(urls, actor_id),
             manually_approves_followers=actor.manually_approves_followers,
             discoverable=actor.discoverable,
             indexable=actor.indexable,
@@ -128,11 +137,7 @@ class ActorDocuments:
             name=actor.name,
             summary=text_to_html(actor.summary) or None,
             url=urls.absolute("/"),
-            inbox=urls.actor_collection(actor_id, "inbox"),
-            outbox=urls.actor_collection(actor_id, "outbox"),
-            followers=urls.actor_collection(actor_id, "followers"),
-            following=urls.actor_collection(actor_id, "following"),
-            endpoints=Endpoints(shared_inbox=urls.shared_inbox),
+            **_endpoints(urls, actor_id),
             manually_approves_followers=False,
             discoverable=False,
             indexable=False,
@@ -161,11 +166,7 @@ class ActorDocuments:
             name=actor.name,
             summary=text_to_html(actor.summary) or None,
             url=search,
-            inbox=urls.actor_collection(actor_id, "inbox"),
-            outbox=urls.actor_collection(actor_id, "outbox"),
-            followers=urls.actor_collection(actor_id, "followers"),
-            following=urls.actor_collection(actor_id, "following"),
-            endpoints=Endpoints(shared_inbox=urls.shared_inbox),
+            **_endpoints(urls, actor_id),
             manually_approves_followers=False,
             discoverable=actor.discoverable,
             indexable=actor.indexable,

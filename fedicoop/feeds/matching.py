@@ -10,11 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from fedicoop.models.catalogue import CatalogueItem
-from fedicoop.services.search import SearchQuery, query_words
-
-# The search service's statement builder: one definition of "matches", shared rather than copied.
-from fedicoop.services.search import _conditions as search_conditions
-from fedicoop.services.search import _Sql as SearchSql
+from fedicoop.services.search import SearchQuery, SqlParameters, query_words, search_conditions
 
 __all__ = ["MATCH_BATCH", "matching_ids"]
 
@@ -33,7 +29,7 @@ async def matching_ids(query: SearchQuery, item_ids: Collection[int]) -> set[int
     ids = sorted(item_ids)
     matched: set[int] = set()
     for start in range(0, len(ids), MATCH_BATCH):
-        sql = SearchSql(postgres)
+        sql = SqlParameters(postgres)
         where = search_conditions(sql, query, found)
         chunk = sql.bind_all(ids[start : start + MATCH_BATCH])
         rows = await database.execute_query_dict(

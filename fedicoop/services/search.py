@@ -48,9 +48,11 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "SortOrder",
+    "SqlParameters",
     "fold_word",
     "query_words",
     "search",
+    "search_conditions",
     "search_text",
     "words",
 ]
@@ -262,7 +264,7 @@ def _check(query: SearchQuery) -> None:
 
 
 @dataclass
-class _Sql:
+class SqlParameters:
     """Bound values of one statement; placeholders are numbered (``?1`` on SQLite, ``$1`` on PostgreSQL)."""
 
     postgres: bool
@@ -281,7 +283,7 @@ class _Sql:
         return ", ".join(self.bind(value) for value in values)
 
 
-def _distance(sql: _Sql, near: tuple[float, float]) -> str:
+def _distance(sql: SqlParameters, near: tuple[float, float]) -> str:
     """SQL for the haversine distance in metres from ``near`` to the item's point."""
     latitude, longitude = (math.radians(value) for value in near)
     lat, cos_lat, lon = sql.bind(latitude), sql.bind(math.cos(latitude)), sql.bind(longitude)
@@ -293,7 +295,7 @@ def _distance(sql: _Sql, near: tuple[float, float]) -> str:
     return f"(2 * {EARTH_RADIUS_M} * asin({smallest}(1.0, {half_chord})))"
 
 
-def _near(sql: _Sql, near: tuple[float, float], radius_m: float) -> list[str]:
+def _near(sql: SqlParameters, near: tuple[float, float], radius_m: float) -> list[str]:
     """Bounding box on the indexed coordinates, then the exact distance."""
     latitude, longitude = near
     span = math.degrees(radius_m / EARTH_RADIUS_M)
@@ -309,7 +311,7 @@ def _near(sql: _Sql, near: tuple[float, float], radius_m: float) -> list[str]:
     return found
 
 
-def _dates(sql: _Sql, start: datetime | None, end: datetime | None) -> str:
+def _dates(sql: SqlParameters, start: datetime | None, end: datetime | None) -> str:
     """Repair offers with a free slot starting in [start, end); other items overlapping it (one IN list)."""
     slot, dated = [], ["e.starts_at IS NOT NULL"]
     if start is not None:
@@ -327,14 +329,14 @@ def _dates(sql: _Sql, start: datetime | None, end: datetime | None) -> str:
     )
 
 
-def _text(sql: _Sql, found: Sequence[str]) -> str:
+def _text(sql: SqlParameters, found: Sequence[str]) -> str:
     if sql.postgres:
         return f"i.search_vector @@ plainto_tsquery('french', {sql.bind(' '.join(found))})"
     phrase = " ".join('"' + word.replace('"', '""') + '"' for word in found)
     return f"i.id IN (SELECT rowid FROM catalogue_fts WHERE catalogue_fts MATCH {sql.bind(phrase)})"  # noqa: S608 - our SQL, values bound
 
 
-def _conditions(sql: _Sql, query: SearchQuery, found: Sequence[str]) -> str:
+def search_conditions(sql: SqlParameters, query: SearchQuery, found: Sequence[str]) -> str:
     """The WHERE clause of the filtered set, over ``catalogue_item i``."""
     where = [f"i.discoverable = {sql.bind(True)}"]
     if query.kinds:
@@ -365,7 +367,7 @@ def _conditions(sql: _Sql, query: SearchQuery, found: Sequence[str]) -> str:
     return " AND ".join(where)
 
 
-def _sort_key(sql: _Sql, query: SearchQuery, now: datetime) -> str:
+def _sort_key(sql: SqlParameters, query: SearchQuery, now: datetime) -> str:
     """The sort key of the date and start orders (the distance order's is the distance)."""
     if query.sort is SortOrder.START:
         low = sql.bind_time(query.date_from or now)
@@ -387,7 +389,7 @@ def _order(sort: SortOrder) -> str:
     return "(c.sort_key IS NULL), c.sort_key, c.id"
 
 
-def _after(sql: _Sql, sort: SortOrder, key: Any, item_id: int) -> str:
+def _after(sql: SqlParameters, sort: SortOrder, key: Any, item_id: int) -> str:
     """The condition of rows after the cursor's (key, id) in ``sort`` order."""
     last = sql.bind(item_id)
     if sort is SortOrder.DATE:
@@ -448,8 +450,8 @@ def _ranked(counts: Mapping[str, int]) -> dict[str, int]:
 
 async def _facets(query: SearchQuery, found: Sequence[str], postgres: bool) -> tuple[int, Facets]:
     database = CatalogueItem._meta.db
-    sql = _Sql(postgres)
-    where = _conditions(sql, query, found)
+    sql = SqlParameters(postgres)
+    where = search_conditions(sql, query, found)
     rows = await database.execute_query_dict(
         f"SELECT i.kind AS kind, i.category AS category, i.departements AS departements, COUNT(*) AS n "  # noqa: S608
         f"FROM catalogue_item i WHERE {where} GROUP BY i.kind, i.category, i.departements",
@@ -483,11 +485,11 @@ async def search(query: SearchQuery, *, now: datetime) -> SearchPage:
         return SearchPage(items=[], next_cursor=None, total=0, facets=Facets())
     database = CatalogueItem._meta.db
     postgres = database.capabilities.dialect == "postgres"
-    sql = _Sql(postgres)
+    sql = SqlParameters(postgres)
     distance = _distance(sql, query.near) if query.near is not None else "NULL"
     key = distance if query.sort is SortOrder.DISTANCE else _sort_key(sql, query, now)
     inner = f"SELECT i.id AS id, {key} AS sort_key, {distance} AS distance FROM catalogue_item i"  # noqa: S608 - our SQL, values bound
-    inner += f" WHERE {_conditions(sql, query, found)}"
+    inner += f" WHERE {search_conditions(sql, query, found)}"
     after = f"WHERE {_after(sql, query.sort, *position)}" if position is not None else ""
     rows = await database.execute_query_dict(
         f"SELECT c.id AS id, c.sort_key AS sort_key, c.distance AS distance FROM ({inner}) c {after} "  # noqa: S608 - our SQL, values bound
