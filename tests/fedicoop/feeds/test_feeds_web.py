@@ -23,31 +23,13 @@ from fedicoop.settings import Settings
 from fedicoop.territory import Territory
 from tests.conftest import TEST_BASE_URL
 from tests.fedicoop.test_search import ARRAS, FIVES, FIVES_POINT, event, exact, note, put, townhall
+from tests.fedicoop.test_search_api import PARAMETERS
 
 pytestmark = pytest.mark.anyio
 
 MEL = "200093201"
 HOSTILE_NAME = "Fête ]]> du vélo;\nEND:VEVENT, <b>gras</b> \x07fin"
 HOSTILE_CLEAN = "Fête ]]> du vélo;\nEND:VEVENT, <b>gras</b> fin"
-PARAMETERS = (
-    "kind",
-    "category",
-    "q",
-    "commune",
-    "epci",
-    "departement",
-    "region",
-    "near",
-    "radius",
-    "from",
-    "to",
-    "node",
-    "sort",
-    "purpose",
-    "actor",
-    "limit",
-    "cursor",
-)
 
 
 def _iri(host: str, path: str) -> str:
