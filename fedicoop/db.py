@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
 
@@ -45,6 +46,9 @@ def connection_name(database_url: str) -> str:
     return "postgres" if is_postgres(database_url) else "sqlite"
 
 
+SQLITE_ENGINE = "fedicoop.sqlite_engine"
+"""tortoise's SQLite engine with transactions that begin with ``BEGIN IMMEDIATE`` (see that module)."""
+
 SQLITE_PRAGMAS = {"synchronous": "NORMAL"}
 """SQLite pragmas the node sets unless the URL's query string sets them (tortoise passes each as a PRAGMA).
 
@@ -69,8 +73,12 @@ def with_sqlite_pragmas(database_url: str) -> str:
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The tortoise configuration dictionary for one database URL."""
     name = connection_name(database_url)
+    url = with_sqlite_pragmas(normalise_database_url(database_url))
+    connection: str | dict[str, Any] = url
+    if url.startswith("sqlite://"):
+        connection = {**expand_db_url(url), "engine": SQLITE_ENGINE}
     return {
-        "connections": {name: with_sqlite_pragmas(normalise_database_url(database_url))},
+        "connections": {name: connection},
         "apps": {
             APP_LABEL: {
                 "models": list(MODEL_MODULES),

@@ -27,6 +27,9 @@ from fedicoop.territory.codes import REGION_CODES
 
 ENV_PREFIX = "FEDICOOP_"
 
+SECRET_SETTINGS = frozenset({"admin_token", "ebs_database_url"})
+"""Settings whose value an error message never repeats (it may hold a password)."""
+
 
 class NodeRole(StrEnum):
     """What a node is for: a cooperative's own node, or a regional portal that follows many."""
@@ -110,6 +113,36 @@ class Settings(BaseSettings):
         description="How long a worker holds the deliveries it claimed; a dead worker's come back after it. "
         "Above the 30 s a delivery may take.",
     )
+    rustine_url: str | None = Field(
+        default=None, description="`fedicoop import rustine`: the Rustine Libre API root (default of --url)."
+    )
+    rustine_site_url: str | None = Field(
+        default=None,
+        description="`fedicoop import rustine`: the instance's public site, for booking links (--site-url).",
+    )
+    ebs_database_url: SecretStr | None = Field(
+        default=None,
+        description="`fedicoop import ebs`: postgresql://role:password@host:port/db of the EBS database, "
+        "read with a read-only role; the one place a password may be written (else PGPASSWORD or ~/.pgpass).",
+    )
+    ebs_site_url: str | None = Field(
+        default=None,
+        description="`fedicoop import ebs`: the EBS public site, for listing pages (--site-url).",
+    )
+    ebs_media_url: str | None = Field(
+        default=None,
+        description="`fedicoop import ebs`: public prefix of EBS uploaded images (--media-url); "
+        "none: no images.",
+    )
+    ebs_actor: str | None = Field(
+        default=None,
+        description="`fedicoop import ebs`: username of the local cooperative actor members' listings go to.",
+    )
+    ebs_categories: dict[str, str] = Field(
+        default_factory=dict,
+        description="`fedicoop import ebs`: EBS category slug → fedicoop category slug (JSON in the "
+        "environment, a table in fedicoop.toml); unmapped categories are matched by name.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -141,6 +174,26 @@ class Settings(BaseSettings):
         scheme = value.split("://", 1)[0] if "://" in value else ""
         if scheme not in ("sqlite", "postgres", "postgresql", "asyncpg"):
             raise ValueError(f"must start with sqlite:// or postgres://, got {value!r}")
+        return value
+
+    @field_validator("rustine_url", "rustine_site_url", "ebs_site_url", "ebs_media_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an absolute http(s) URL such as https://coop.example, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("ebs_database_url")
+    @classmethod
+    def _check_ebs_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        scheme = value.get_secret_value().split("://", 1)[0]
+        if scheme not in ("postgres", "postgresql"):
+            raise ValueError("must be a postgresql://role@host:port/database URL (its value is not shown)")
         return value
 
     @field_validator("region_codes")
@@ -230,6 +283,11 @@ def describe_validation_error(exc: pydantic.ValidationError) -> str:
         if error["type"] == "extra_forbidden":
             message = "unknown setting"
         received = error.get("input")
-        shown = f" (got {received!r})" if received is not None and not isinstance(received, dict) else ""
+        secret = str(location) in SECRET_SETTINGS
+        shown = (
+            f" (got {received!r})"
+            if received is not None and not isinstance(received, dict) and not secret
+            else ""
+        )
         lines.append(f"{variable}: {message}{shown}")
     return "invalid settings:\n  " + "\n  ".join(lines)

@@ -16,6 +16,7 @@ from fedicoop.cli.catalogue import catalogue_app
 from fedicoop.cli.deliveries import deliveries_app, worker
 from fedicoop.cli.feeds import feed_app
 from fedicoop.cli.follows import follow, followers_app, following, unfollow
+from fedicoop.cli.imports import import_app
 from fedicoop.cli.subscriptions import subscribe, subscriptions, unsubscribe
 from fedicoop.db import describe_database, migrate_database
 from fedicoop.demo import seed_demo
@@ -30,6 +31,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(feed_app, name="feed")
 app.add_typer(followers_app, name="followers")
+app.add_typer(import_app, name="import")
 app.command()(follow)
 app.command()(unfollow)
 app.command()(following)

@@ -87,6 +87,9 @@ class DocumentBuilder:
             hours=availability.weekly_hours() if availability is not None else None,
             closures=availability.closure_list() if availability is not None else None,
             repair_offer=repair_offer,
+            booking_url=availability.booking_url
+            if availability is not None and availability.read_only
+            else None,
             today=day,
         )
         return document.to_wire()

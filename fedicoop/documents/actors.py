@@ -70,25 +70,33 @@ class ActorDocuments:
         hours: WeeklyHours | None = None,
         closures: list[Closure] | None = None,
         repair_offer: Listing | None = None,
+        booking_url: str | None = None,
         today: date,
     ) -> ActorDocument:
-        """The Organization document of a cooperative, workshop or place (location must be loaded)."""
+        """The Organization document of a cooperative, workshop or place (location must be loaded).
+
+        ``booking_url`` (a workshop whose slots are imported read-only) is where appointments are made:
+        the ``Rendez-vous`` field links there instead of to the repair offer."""
         urls = self.urls
         actor_id = urls.actor(actor.username)
         attachment: list[PropertyValue | Link | ASObject | str] = []
         specification = None
+        own_hours = any(field["name"].strip().lower() == "horaires" for field in actor.fields_json)
         if hours is not None:
             closure_list = closures or []
-            attachment.append(
-                PropertyValue(name="Horaires", value=html.escape(horaires_text(hours, closure_list, today)))
-            )
+            if not own_hours:  # an "Horaires" field of the actor's own (imported free text) wins
+                text = horaires_text(hours, closure_list, today)
+                attachment.append(PropertyValue(name="Horaires", value=html.escape(text)))
             specification = [
                 OpeningHoursSpecification.model_validate(entry)
                 for entry in opening_hours_specification(hours, closure_list, today=today)
             ]
         offer_id = urls.listing(repair_offer.id) if repair_offer is not None else None
-        if offer_id is not None:
-            attachment.append(PropertyValue(name="Rendez-vous", value=_link(offer_id, "prendre rendez-vous")))
+        appointments = booking_url or offer_id
+        if appointments is not None:
+            attachment.append(
+                PropertyValue(name="Rendez-vous", value=_link(appointments, "prendre rendez-vous"))
+            )
         for field in actor.fields_json:
             attachment.append(PropertyValue(name=field["name"], value=_field_value(field["value"])))
         if actor.website:

@@ -6,15 +6,17 @@ import html
 from datetime import datetime
 
 from federation.sanitize import text_to_html
-from fedicoop.documents.places import place_document
+from fedicoop.documents.places import place_document, served_place_document
 from fedicoop.documents.text import euros, hashtag_links, hashtag_name, link_paragraph, paragraph, place_label
 from fedicoop.domain.french import format_next_slot, to_paris
 from fedicoop.models.listings import Listing
 from fedicoop.models.states import Action, ListingKind, ListingState, Purpose
 from fedicoop.urls import Urls
+from schemas.api import Exchange
 from schemas.context import PUBLIC, category_iri, fedicoop_context
 from schemas.listings import Intent, MonetaryAmount, Note, Quantity
 from schemas.media import Hashtag, Image
+from schemas.places import Location
 
 EURO_IRI = "https://www.wikidata.org/wiki/Q4916"
 PAUSED_PREFIX = "[En pause] "
@@ -33,6 +35,10 @@ def listing_tags(listing: Listing) -> list[str]:
         return [hashtag_name(tag) for tag in listing.tags][:4]
     if listing.purpose == Purpose.REQUEST:
         tags = ["Recherche"]
+    elif listing.exchange == Exchange.SWAP:
+        tags = ["Echange"]
+    elif listing.exchange == Exchange.SALE:
+        tags = ["Vente"]
     else:
         tags = [_DEFAULT_TAG[(listing.kind, listing.action)]]
     location = listing.location
@@ -49,8 +55,20 @@ def _unit(listing: Listing) -> str:
     return "hour" if listing.kind == ListingKind.SERVICE else "one"
 
 
+def _served_label(listing: Listing) -> str:
+    names = [place.get("locality") or place["name"] for place in listing.served_places or []]
+    return "itinérant : " + ", ".join(names) if names else ""
+
+
+def _free_terms(listing: Listing) -> str:
+    """What an object offered without a price costs: nothing, or another object in exchange."""
+    if listing.exchange == Exchange.SWAP:
+        return "à échanger"
+    return "prêt gratuit" if listing.action == Action.TRANSFER_CUSTODY else "gratuit"
+
+
 def _conditions_line(listing: Listing) -> str:
-    parts = [place_label(listing.location)]
+    parts = [_served_label(listing) or place_label(listing.location)]
     if listing.kind == ListingKind.REPAIR:
         if listing.next_slot is not None:
             parts.append(f"prochain créneau libre : {format_next_slot(listing.next_slot)}")
@@ -61,7 +79,7 @@ def _conditions_line(listing: Listing) -> str:
     if listing.price:
         parts.append(euros(listing.price) + (" de l'heure" if listing.unit_based else ""))
     elif listing.purpose == Purpose.OFFER and listing.kind == ListingKind.OBJECT:
-        parts.append("prêt gratuit" if listing.action == Action.TRANSFER_CUSTODY else "gratuit")
+        parts.append(_free_terms(listing))
     if listing.loan_duration:
         parts.append(
             listing.loan_duration if not listing.loan_duration.startswith("P") else _duration(listing)
@@ -77,6 +95,13 @@ def _duration(listing: Listing) -> str:
         days = int(text[1:-1])
         return "une semaine" if days == 7 else f"{days} jour" + ("s" if days > 1 else "")
     return text
+
+
+def _location(listing: Listing, urls: Urls) -> Location | None:
+    """One Place, or the blurred Places of an itinerant workshop's communes (wire-format §8)."""
+    if listing.served_places:
+        return [served_place_document(place) for place in listing.served_places]
+    return place_document(listing.location, urls) if listing.location else None
 
 
 def _link_text(listing: Listing) -> str:
@@ -158,7 +183,7 @@ class ListingDocuments:
                 for image in listing.images
             ]
             or None,
-            location=place_document(listing.location, urls) if listing.location else None,
+            location=_location(listing, urls),
             publishes=publishes,
             reciprocal=reciprocal,
             unit_based=listing.unit_based,

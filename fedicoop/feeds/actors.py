@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from tortoise.exceptions import IntegrityError
@@ -22,20 +21,16 @@ from tortoise.transactions import in_transaction
 
 from federation.keys import generate_rsa_keypair
 from fedicoop.errors import BadRequestError, ConflictError, NotFoundError, ValidationError
-from fedicoop.feeds.atom import rfc3339
 from fedicoop.feeds.describing import describe, names_places
 from fedicoop.ids import uuid7
-from fedicoop.models.activities import Activity
 from fedicoop.models.actors import Actor, ActorKey
 from fedicoop.models.feeds import Feed, FeedAnnouncement
 from fedicoop.models.social import Follower
 from fedicoop.models.states import ActorKind, FollowState
 from fedicoop.node import Node
-from fedicoop.services.deliveries import enqueue, follower_targets
 from fedicoop.services.search import SearchQuery, query_words
 from fedicoop.territory import Territory, TerritoryHolder
 from fedicoop.web.catalogue import CatalogueQuery, parse_catalogue_query
-from schemas.context import AS_CONTEXT, PUBLIC
 from schemas.limits import LOCAL_USERNAME_PATTERN, NAME_MAX, RESERVED_USERNAMES
 
 __all__ = [
@@ -224,31 +219,10 @@ async def delete_feed(node: Node, username: str) -> Actor:
     feed = await get_feed(username)
     actor = feed.actor
     now = node.clock()
-    actor_iri = node.urls.actor(actor.username)
-    activity_id = uuid7()
-    document: dict[str, Any] = {
-        "@context": AS_CONTEXT,
-        "id": node.urls.activity(activity_id),
-        "type": "Delete",
-        "actor": actor_iri,
-        "object": actor_iri,
-        "published": rfc3339(now),
-        "to": [PUBLIC],
-    }
     async with in_transaction():
-        targets = await follower_targets(actor, object_type=None)
-        activity = await Activity.create(
-            id=activity_id,
-            actor_iri=actor_iri,
-            type="Delete",
-            object_iri=actor_iri,
-            public=True,
-            document=document,
-            published=now,
-        )
-        await enqueue(activity, targets, now, local_base=node.urls.base, hosts=node.publisher.hosts)
         actor.deleted_at = now
         actor.updated = now
         await actor.save(update_fields=["deleted_at", "updated"])
+        await node.publisher.actor_deleted(actor)
         await feed.delete()
     return actor

@@ -16,4 +16,5 @@ MODEL_MODULES: tuple[str, ...] = (
     "fedicoop.models.remote",
     "fedicoop.models.catalogue",
     "fedicoop.models.feeds",
+    "fedicoop.models.connectors",
 )

@@ -100,3 +100,11 @@ class CatalogueKind(StrEnum):
     REQUEST = "request"
     REPAIR = "repair"
     EVENT = "event"
+
+
+class LinkTarget(StrEnum):
+    """What a connector published a source record as (``fedicoop.models.connectors.SourceLink``)."""
+
+    ACTOR = "actor"
+    LISTING = "listing"
+    EVENT = "event"

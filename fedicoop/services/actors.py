@@ -157,8 +157,8 @@ async def update_actor(username: str, data: ActorUpdate, publisher: Publisher, n
 
 
 async def delete_actor(username: str, publisher: Publisher, now: datetime) -> Actor:
-    """Mark the actor deleted (its id answers 410 from now on), with its listings and events; its
-    objects leave the node's own catalogue."""
+    """Mark the actor deleted (its id answers 410 from now on), with its listings and events, and send
+    ``Delete`` of the actor to its followers; its objects leave the node's own catalogue."""
     actor = await get_actor(username)
     async with in_transaction():
         actor.deleted_at = now
@@ -168,5 +168,5 @@ async def delete_actor(username: str, publisher: Publisher, now: datetime) -> Ac
             deleted_at=now, updated=now, state=ListingState.WITHDRAWN
         )
         await Event.filter(actor=actor, deleted_at=None).update(deleted_at=now, updated=now)
-    await publisher.actor_deleted(actor)
+        await publisher.actor_deleted(actor)
     return actor

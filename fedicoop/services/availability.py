@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
 from fedicoop.clock import edit_stamp
-from fedicoop.domain.slots import Slot, compute_slots
+from fedicoop.domain.french import to_paris
+from fedicoop.domain.slots import DEFAULT_HORIZON_DAYS, Slot, compute_slots
 from fedicoop.errors import NotFoundError, ValidationError
 from fedicoop.models.actors import Actor, Availability
 from fedicoop.models.bookings import Booking
@@ -50,8 +52,46 @@ async def availability_snapshot(
     return actor, availability, offer, slots
 
 
+def imported_slots_json(slots: Sequence[tuple[datetime, datetime]] | None) -> list[dict[str, str]] | None:
+    """The stored form of slots imported read-only: ``[{"start", "end"}]`` in UTC ISO 8601, by start."""
+    if slots is None:
+        return None
+    for start, end in slots:
+        if start.tzinfo is None or end.tzinfo is None or end <= start or start.second or start.microsecond:
+            raise ValidationError(
+                "an imported slot needs aware times, a start on a whole minute and an end after it, "
+                f"got {start.isoformat()} – {end.isoformat()}",
+                field="slots",
+            )
+    ordered = sorted((start.astimezone(UTC), end.astimezone(UTC)) for start, end in slots)
+    return [{"start": start.isoformat(), "end": end.isoformat()} for start, end in ordered]
+
+
+def known_capacity(listing: Listing) -> bool:
+    """Whether the offer's slots carry their free places (``availableQuantity``): not when they are
+    imported read-only, where a listed slot only says that at least one place is free."""
+    return listing.imported_slots is None
+
+
+def _imported(listing: Listing, now: datetime) -> list[Slot]:
+    horizon = now + timedelta(days=DEFAULT_HORIZON_DAYS)
+    slots = [
+        Slot(
+            to_paris(datetime.fromisoformat(item["start"])), to_paris(datetime.fromisoformat(item["end"])), 1
+        )
+        for item in listing.imported_slots or []
+    ]
+    return sorted((slot for slot in slots if now < slot.start <= horizon), key=lambda slot: slot.start)
+
+
 async def free_slots(listing: Listing, now: datetime) -> list[Slot]:
-    """The free slots of a repair offer from now to the horizon, capacity minus holding bookings."""
+    """The free slots of a repair offer from now to the horizon, capacity minus holding bookings.
+
+    A repair offer whose slots are imported read-only returns the imported future ones, each with one
+    place (at least one is free; :func:`known_capacity` is False and pages omit the number).
+    """
+    if listing.imported_slots is not None:
+        return _imported(listing, now)
     availability = await Availability.get_or_none(actor_id=listing.actor_id)  # type: ignore[attr-defined]
     if availability is None:
         return []
@@ -70,9 +110,18 @@ async def free_slots(listing: Listing, now: datetime) -> list[Slot]:
 
 
 async def set_availability(
-    username: str, data: AvailabilityInput, publisher: Publisher, now: datetime
+    username: str,
+    data: AvailabilityInput,
+    publisher: Publisher,
+    now: datetime,
+    *,
+    booking_url: str | None = None,
 ) -> Availability:
-    """Replace a workshop's availability, publish ``Update`` of its profile and refresh its offer."""
+    """Replace a workshop's availability, publish ``Update`` of its profile and refresh its offer.
+
+    ``booking_url`` (imported workshops) makes the availability read-only: bookings are taken on that
+    page, which the profile's ``Rendez-vous`` field links to.
+    """
     actor = await get_actor(username)
     if actor.kind != ActorKind.WORKSHOP:
         raise ValidationError(
@@ -91,6 +140,8 @@ async def set_availability(
         availability.closures_json = closures_json
         availability.slot_minutes = data.slot_minutes
         availability.capacity = data.capacity
+        availability.read_only = booking_url is not None
+        availability.booking_url = booking_url
         availability.updated = now
         await availability.save()
         actor.updated = edit_stamp(now, actor.updated)
@@ -125,3 +176,15 @@ async def refresh_next_slot(
         offer.updated = edit_stamp(now, offer.updated)
         await offer.save()
         await publisher.updated(offer)
+
+
+async def replace_imported_slots(
+    offer: Listing, slots: Sequence[tuple[datetime, datetime]] | None, publisher: Publisher, now: datetime
+) -> None:
+    """Replace the read-only slots of a repair offer (None: the node computes them again), store them in
+    the node's own catalogue and refresh ``nextSlot`` (its Update is rate-limited, wire-format §6.1).
+    Runs in the caller's transaction."""
+    offer.imported_slots = imported_slots_json(slots)
+    await offer.save(update_fields=["imported_slots"])
+    await publisher.slots_changed(offer, now)
+    await refresh_next_slot(offer.actor, publisher, now)

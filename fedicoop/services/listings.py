@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -11,12 +13,13 @@ from fedicoop.clock import edit_stamp
 from fedicoop.errors import ConflictError, GoneError, NotFoundError, ValidationError
 from fedicoop.ids import parse_object_id, uuid7
 from fedicoop.models.listings import Listing
+from fedicoop.models.places import Place
 from fedicoop.models.states import Action, ActorKind, ListingKind, ListingState, Purpose
 from fedicoop.services.actors import get_actor
-from fedicoop.services.availability import live_repair_offer, refresh_next_slot
+from fedicoop.services.availability import imported_slots_json, live_repair_offer, refresh_next_slot
 from fedicoop.services.places import store_place
 from fedicoop.services.publishing import Publisher
-from schemas.api import Exchange, ListingCreate, ListingUpdate
+from schemas.api import Exchange, ListingCreate, ListingUpdate, PlaceInput
 
 DEFAULT_CATEGORY = {
     ListingKind.OBJECT: "autres-objets",
@@ -49,10 +52,34 @@ async def get_listing(listing_id: uuid.UUID, *, include_deleted: bool = False) -
     return listing
 
 
-async def create_listing(data: ListingCreate, publisher: Publisher, now: datetime) -> Listing:
+def served_places_json(places: Sequence[PlaceInput]) -> list[dict[str, Any]] | None:
+    """The stored form of an itinerant workshop's served communes (None when there are none);
+    coordinates rounded to 4 decimals, the precision of the wire format."""
+    if not places:
+        return None
+    return [
+        place.model_dump(mode="json")
+        | {"latitude": round(place.latitude, 4), "longitude": round(place.longitude, 4)}
+        for place in places
+    ]
+
+
+async def create_listing(
+    data: ListingCreate,
+    publisher: Publisher,
+    now: datetime,
+    *,
+    listing_id: uuid.UUID | None = None,
+    paused: bool = False,
+    served_places: Sequence[PlaceInput] = (),
+    imported_slots: Sequence[tuple[datetime, datetime]] | None = None,
+) -> Listing:
     """Store a new listing and publish its ``Create``; a workshop has at most one repair offer.
 
-    A new repair offer gets its ``nextSlot`` (and the Update carrying it) at once.
+    A new repair offer gets its ``nextSlot`` (and the Update carrying it) at once. Connectors may give
+    the ``listing_id`` (a UUID not yet used on the node), create the listing ``paused``, give an itinerant
+    workshop's ``served_places`` (blurred communes; the first is also the listing's place) and the
+    repair offer's ``imported_slots`` (read-only, capacity unknown).
     """
     actor = await get_actor(data.actor)
     kind = ListingKind(data.kind)
@@ -64,14 +91,24 @@ async def create_listing(data: ListingCreate, publisher: Publisher, now: datetim
             )
         if await live_repair_offer(actor) is not None:
             raise ConflictError(f"workshop {actor.username!r} already has a repair offer; update that one")
-    location = await store_place(data.location, now) if data.location else actor.location
+    if listing_id is not None and await Listing.exists(id=listing_id):
+        raise ConflictError(f"listing id {listing_id} is already taken on this node")
+    location: Place | None
+    if served_places:
+        location = await store_place(served_places[0], now)
+    elif data.location:
+        location = await store_place(data.location, now)
+    else:
+        location = actor.location
     async with in_transaction():
         listing = await Listing.create(
-            id=uuid7(),
+            id=listing_id or uuid7(),
             actor=actor,
             kind=kind,
             purpose=Purpose(data.purpose),
             action=action_for(kind, data.exchange),
+            exchange=data.exchange if kind == ListingKind.OBJECT else None,
+            state=ListingState.PAUSED if paused else ListingState.PUBLISHED,
             title=data.title,
             description=data.description,
             conditions=data.conditions,
@@ -87,6 +124,8 @@ async def create_listing(data: ListingCreate, publisher: Publisher, now: datetim
             tags=list(dict.fromkeys(data.tags)),
             images=[image.model_dump() for image in data.images],
             location=location,
+            served_places=served_places_json(served_places),
+            imported_slots=imported_slots_json(imported_slots) if kind == ListingKind.REPAIR else None,
             published=now,
             updated=now,
         )
@@ -98,9 +137,19 @@ async def create_listing(data: ListingCreate, publisher: Publisher, now: datetim
 
 
 async def update_listing(
-    listing_id: uuid.UUID, data: ListingUpdate, publisher: Publisher, now: datetime
+    listing_id: uuid.UUID,
+    data: ListingUpdate,
+    publisher: Publisher,
+    now: datetime,
+    *,
+    unit_based: bool | None = None,
+    served_places: Sequence[PlaceInput] | None = None,
 ) -> Listing:
-    """Apply the fields present in ``data``, pause or resume, and publish an ``Update``."""
+    """Apply the fields present in ``data``, pause or resume, and publish an ``Update``.
+
+    Connectors may also change ``unit_based`` and replace the ``served_places`` (an empty sequence
+    removes them; the first one becomes the listing's place).
+    """
     listing = await get_listing(listing_id)
     changes = data.model_dump(exclude_unset=True, exclude={"location", "images", "paused", "tags"})
     for key, value in changes.items():
@@ -111,7 +160,13 @@ async def update_listing(
         listing.tags = list(dict.fromkeys(data.tags))
     if data.images is not None:
         listing.images = [image.model_dump() for image in data.images]
-    if data.location is not None:
+    if unit_based is not None:
+        listing.unit_based = unit_based
+    if served_places is not None:
+        listing.served_places = served_places_json(served_places)
+    if served_places:
+        listing.location = await store_place(served_places[0], now, current=listing.location)
+    elif data.location is not None:
         listing.location = await store_place(data.location, now, current=listing.location)
     if data.paused is not None:
         listing.state = ListingState.PAUSED if data.paused else ListingState.PUBLISHED

@@ -33,7 +33,7 @@ from fedicoop.models.states import ActorKind, FollowState, ListingKind
 from fedicoop.services.catalogue import remove_actor_items, remove_object, store_object, store_slots
 from fedicoop.services.deliveries import Target, UrlFilter, enqueue, follower_targets
 from fedicoop.territory import TerritoryHolder
-from schemas.activities import Announce
+from schemas.activities import Announce, Delete
 from schemas.context import AS_CONTEXT, PUBLIC
 from schemas.limits import SLOT_PAGE_SIZE
 
@@ -100,7 +100,9 @@ class Publisher:
         await self._fan_out(activity, actor, object_type=object_type, announce=announce)
         return activity
 
-    async def _fan_out(self, activity: Activity, author: Actor, *, object_type: str, announce: bool) -> None:
+    async def _fan_out(
+        self, activity: Activity, author: Actor, *, object_type: str | None, announce: bool
+    ) -> None:
         """Queue a public activity to the author's and the relay's followers; Announce it to the latter."""
         now = self.clock()
         targets = await follower_targets(author, object_type=object_type)
@@ -179,9 +181,37 @@ class Publisher:
             "Update", actor, document["id"], document, object_type=document["type"], announce=False
         )
 
-    async def actor_deleted(self, actor: Actor) -> int:
-        """A deleted actor's objects leave the node's own catalogue; return how many went."""
-        return await remove_actor_items(self.documents.actors.actor_id(actor))
+    async def actor_deleted(self, actor: Actor) -> Activity:
+        """Record and queue the ``Delete`` of a deleted actor, its object the actor's id, signed by that
+        actor (its key row stays), to its followers and the relay's followers (wire-format §9.3); its
+        objects leave the node's own catalogue. Runs in the caller's transaction."""
+        urls = self.documents.urls
+        actor_iri = self.documents.actors.actor_id(actor)
+        await remove_actor_items(actor_iri)
+        activity_id = uuid7()
+        deleted = actor.deleted_at or self.clock()
+        document = Delete.model_validate(
+            {
+                "@context": AS_CONTEXT,
+                "id": urls.activity(activity_id),
+                "actor": actor_iri,
+                "object": actor_iri,
+                "published": deleted,
+                "to": [PUBLIC],
+                "cc": [urls.actor_collection(actor_iri, "followers")],
+            }
+        ).to_wire()
+        activity = await Activity.create(
+            id=activity_id,
+            actor_iri=actor_iri,
+            type="Delete",
+            object_iri=actor_iri,
+            public=True,
+            document=document,
+            published=deleted,
+        )
+        await self._fan_out(activity, actor, object_type=None, announce=False)
+        return activity
 
     async def mirror(self, obj: PublishedObject, document: dict[str, Any]) -> CatalogueItem | None:
         """Store the listing or event ``obj`` (its ``document``) in the node's own catalogue, placed on the
@@ -211,18 +241,26 @@ class Publisher:
         if offer is not None:
             await store_slots(item, await self._slot_collection(offer, now), now)
 
+    async def slots_changed(self, offer: Listing, now: datetime) -> None:
+        """Store again the free slots of one of this node's own repair offers in its catalogue (when it
+        is mirrored there), after they changed without an activity (imported slots)."""
+        item = await CatalogueItem.get_or_none(iri=self.documents.object_id(offer))
+        if item is not None:
+            await store_slots(item, await self._slot_collection(offer, now), now)
+
     async def _slot_collection(self, offer: Listing, now: datetime) -> dict[str, Any]:
         """The whole slot collection of a local repair offer: its root with every free slot inline."""
         # Imported here: the availability service publishes through this module.
-        from fedicoop.services.availability import free_slots
+        from fedicoop.services.availability import free_slots, known_capacity
 
         slots = await free_slots(offer, now)
         root = self.documents.slot_collection(offer, len(slots), now)
         pages = range(1, math.ceil(len(slots) / SLOT_PAGE_SIZE) + 1)
+        known = known_capacity(offer)
         entries = [
             entry
             for page in pages
-            for entry in self.documents.slot_page(offer, slots, page, known_capacity=True)["orderedItems"]
+            for entry in self.documents.slot_page(offer, slots, page, known_capacity=known)["orderedItems"]
         ]
         return {**root, "orderedItems": entries}
 

@@ -22,7 +22,7 @@ from fedicoop.models.social import Follower, Following
 from fedicoop.models.states import ActorKind, FollowState, ListingKind
 from fedicoop.node import Node
 from fedicoop.services import actors as actor_service
-from fedicoop.services.availability import free_slots
+from fedicoop.services.availability import free_slots, known_capacity
 from fedicoop.web.pages import (
     home,
     render_actor_page,
@@ -211,7 +211,7 @@ async def slots_document(request: Request) -> Response:
     else:
         if (page - 1) * SLOT_PAGE_SIZE >= max(len(slots), 1):
             raise NotFoundError(f"page {page} is past the last page of {listing.id}/slots")
-        document = node.documents.slot_page(listing, slots, page, known_capacity=True)
+        document = node.documents.slot_page(listing, slots, page, known_capacity=known_capacity(listing))
     body = dump_json(document)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "max-age=300"}

@@ -21,6 +21,7 @@ from fedicoop.models.events import Event
 from fedicoop.models.listings import Listing
 from fedicoop.node import Node
 from fedicoop.services import actors as actor_service
+from fedicoop.services.availability import known_capacity
 from fedicoop.services.events import list_events
 from fedicoop.services.listings import list_listings
 from fedicoop.settings import NodeRole
@@ -94,7 +95,9 @@ async def render_slots_page(request: Request, listing: Listing, slots: list[Slot
     """The page of a workshop's free slots, 100 a page."""
     node = _node(request)
     document = (
-        node.documents.slot_page(listing, slots, page, known_capacity=True) if slots else {"orderedItems": []}
+        node.documents.slot_page(listing, slots, page, known_capacity=known_capacity(listing))
+        if slots
+        else {"orderedItems": []}
     )
     has_next = page * SLOT_PAGE_SIZE < len(slots)
     return _renderer(request).slots(

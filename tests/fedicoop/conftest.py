@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from fedicoop.settings import Settings
-from tests.conftest import Clock, _settings
+from tests.conftest import Clock, _pg_admin, _pg_dsn, _settings
 from tests.federation.loopback import running_peer
 from tests.fedicoop.remote import Remote, running_node
 
@@ -41,3 +42,17 @@ async def node_app(
 def node(node_app: tuple[httpx.AsyncClient, Starlette]) -> httpx.AsyncClient:
     """A client of the node under test (API token set)."""
     return node_app[0]
+
+
+@pytest.fixture
+async def unmigrated(settings: Settings, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings on an empty database of the test's kind (created here, dropped after): for migrations."""
+    if settings.effective_database_url.startswith("sqlite"):
+        yield _settings(f"sqlite://{tmp_path / 'empty.sqlite3'}", tmp_path)
+        return
+    name = f"fc_empty_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield _settings(_pg_dsn(name), tmp_path)
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -9,7 +9,6 @@ arrive. The helpers that build objects are imported by ``test_search_api.py``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +37,6 @@ from fedicoop.services.search import (
 )
 from fedicoop.settings import Settings
 from fedicoop.territory import Territory, distance_m
-from tests.conftest import _pg_admin, _pg_dsn, _settings
 
 pytestmark = pytest.mark.anyio
 
@@ -773,20 +771,6 @@ async def test_cursor__bad_or_from_another_sort_is_a_400(db: None, territory: Te
 
 
 # The migration.
-
-
-@pytest.fixture
-async def unmigrated(settings: Settings, tmp_path: Path) -> AsyncIterator[Settings]:
-    """Settings on an empty database of the test's kind (created here, dropped after)."""
-    if settings.effective_database_url.startswith("sqlite"):
-        yield _settings(f"sqlite://{tmp_path / 'empty.sqlite3'}", tmp_path)
-        return
-    name = f"fc_empty_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield _settings(_pg_dsn(name), tmp_path)
-    finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration__existing_rows_are_folded_and_indexed(unmigrated: Settings) -> None:
