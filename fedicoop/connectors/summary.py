@@ -6,6 +6,7 @@ for people or :meth:`RunSummary.to_json` for machines, and exits 1 when :attr:`R
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +26,9 @@ class SyncAction(StrEnum):
     WITHDRAWN = "withdrawn"
     UNCHANGED = "unchanged"
 
+
+SKIPS_LISTED = 20
+"""Up to this many skipped records, the summary lists each; past it, it counts them by reason."""
 
 _PLURAL = {LinkTarget.ACTOR: "actors", LinkTarget.LISTING: "listings", LinkTarget.EVENT: "events"}
 
@@ -83,7 +87,8 @@ class RunSummary:
         return any(self.total(action) for action in moved) or self.slots_refreshed > 0
 
     def lines(self) -> list[str]:
-        """The summary for people: a headline, one line per type, then the skipped and failed records.
+        """The summary for people: a headline, one line per type, then the skipped records (counted by
+        reason past :data:`SKIPS_LISTED`) and the failed ones.
 
         >>> summary = RunSummary("rustine https://api.example")
         >>> summary.record(LinkTarget.ACTOR, SyncAction.CREATED)
@@ -102,7 +107,11 @@ class RunSummary:
             lines.append(f"  {_PLURAL[target]:<9} {counts}")
         if self.slots_refreshed:
             lines.append(f"  slots     {self.slots_refreshed} repair offer(s) with new imported slots")
-        lines.extend(f"  skipped {skip.key}: {skip.reason}" for skip in self.skipped)
+        if len(self.skipped) <= SKIPS_LISTED:
+            lines.extend(f"  skipped {skip.key}: {skip.reason}" for skip in self.skipped)
+        else:  # a long-lived EBS keeps every deleted product: count them by reason
+            reasons = Counter(skip.reason for skip in self.skipped)
+            lines.extend(f"  skipped {count} × {reason}" for reason, count in reasons.most_common())
         lines.extend(
             f"  FAILED {failure.target.value} {failure.key}: {failure.message}" for failure in self.failures
         )

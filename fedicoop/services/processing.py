@@ -4,8 +4,9 @@
 Follow, Accept, Reject and Undo change the social graph; Create, Update, Delete and Announce change the
 catalogue, and only for authors this node follows (directly, or through their node's application
 actor). Relayed content (signer ≠ actor) and every Announce are refetched from their origin before
-anything is believed. A Join of one of our events is answered with Ignore (§7). Everything else is
-stored as ignored. A transient failure (a peer that does not answer) is retried with the delivery
+anything is believed. A Join of one of our events is answered with Ignore (§7); a booking Offer to a
+workshop whose slots are imported read-only, with a Reject naming its booking page (§6.3). Everything
+else is stored as ignored. A transient failure (a peer that does not answer) is retried with the delivery
 backoff; a permanent one marks the item failed with its reason.
 """
 
@@ -31,7 +32,7 @@ from fedicoop.models.remote import RemoteActor
 from fedicoop.models.social import Follower, Following
 from fedicoop.models.states import InboxState
 from fedicoop.network import Network
-from fedicoop.services import catalogue, follows
+from fedicoop.services import bookings, catalogue, follows
 from fedicoop.services.joins import ignore_join
 from fedicoop.services.leases import claim
 from fedicoop.services.remote_actors import forget_actor, resolve_actor
@@ -152,6 +153,8 @@ async def apply_activity(network: Network, item: InboxItem) -> Outcome:
         return await _announce(network, item, now)
     if kind == "Join" and item.authentic:
         return Outcome.APPLIED if await ignore_join(network, activity) else Outcome.IGNORED
+    if kind == "Offer" and item.authentic:
+        return Outcome.APPLIED if await bookings.answer_offer(network, activity) else Outcome.IGNORED
     return Outcome.IGNORED
 
 
