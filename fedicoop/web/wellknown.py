@@ -127,9 +127,11 @@ async def nodeinfo_links(request: Request) -> Response:
 
 
 async def nodeinfo(request: Request) -> Response:
-    """``/nodeinfo/2.1``: software, usage (Organizations, live listings and events) and our metadata."""
+    """``/nodeinfo/2.1``: software, usage (Organizations, not the application or feed actors; live
+    listings and events) and our metadata."""
     node = _node(request)
-    users = await Actor.filter(deleted_at=None).exclude(kind=ActorKind.APPLICATION).count()
+    organizations = Actor.filter(deleted_at=None).exclude(kind__in=[ActorKind.APPLICATION, ActorKind.FEED])
+    users = await organizations.count()
     posts = await Listing.filter(deleted_at=None).count() + await Event.filter(deleted_at=None).count()
     document = NodeInfo(
         software=NodeInfoSoftware(name="fedicoop", version=__version__),

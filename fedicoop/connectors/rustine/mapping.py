@@ -189,7 +189,9 @@ class _Mapper:
         self.context = context
         self.where = f"repairer {self.repairer.id} ({context.api_url}/repairers/{self.repairer.id})"
         self.key = SourceKey("repairer", str(self.repairer.id))
-        self.username = username_for(self.repairer.name, self.repairer.id)
+        # Names are plain text: markup at the source is dropped, never published as such.
+        self.name = " ".join(plain_text(self.repairer.name).split()) or f"Atelier {self.repairer.id}"
+        self.username = username_for(self.name, self.repairer.id)
         self.today = self.context.now.astimezone(paris_zone()).date()
 
     def fail(self, problem: str) -> SourceFormatError:
@@ -229,7 +231,7 @@ class _Mapper:
         try:
             return PlaceInput.model_validate(
                 {
-                    "name": clip(repairer.name, limits.NAME_MAX),
+                    "name": clip(self.name, limits.NAME_MAX),
                     "latitude": latitude,
                     "longitude": longitude,
                     "street_address": clip(street, 500) if street else None,
@@ -321,7 +323,7 @@ class _Mapper:
                 {
                     "username": self.username,
                     "kind": OrganizationKind.WORKSHOP,
-                    "name": clip(repairer.name, limits.NAME_MAX),
+                    "name": clip(self.name, limits.NAME_MAX),
                     "summary": clip(plain_text(repairer.description), limits.SUMMARY_MAX),
                     "website": f"{self.context.site_url}/reparateur/{repairer.id}",
                     "icon_url": icon if icon and icon.startswith(("https://", "http://")) else None,
@@ -418,7 +420,7 @@ class _Mapper:
         if not _has_type(self.repairer, *SELF_REPAIR):
             return []
         repairer = self.repairer
-        name = clip(f"Atelier d'autoréparation vélo – {repairer.name}", limits.EVENT_NAME_MAX)
+        name = clip(f"Atelier d'autoréparation vélo – {self.name}", limits.EVENT_NAME_MAX)
         description = (
             "Réparez votre vélo vous-même, avec les outils et les conseils de l'atelier. "
             "Conditions et renseignements sur la page de l'atelier."

@@ -312,3 +312,19 @@ async def test_ebs_sync__an_unreachable_database_then_recovers(ebs: EbsDatabase,
     await ebs.aexecute("UPDATE product SET name = 'Perceuse' WHERE id = $1", DRILL)
     summary = await run(ebs, node)
     assert counted(summary)["listing"] == {"updated": 1, "unchanged": 7}
+
+
+async def test_ebs_sync__hostile_markup_is_published_as_text(ebs: EbsDatabase, node: Node) -> None:
+    await ebs.aexecute(
+        "UPDATE product SET name = $1, description = $2 WHERE id = $3",
+        'Perceuse <img src="x" onerror="alert(1)">',
+        '<script>alert(2)</script><a href="javascript:alert(3)">lien</a>',
+        DRILL,
+    )
+    summary = await run(ebs, node)
+    assert not summary.failed, summary.failures
+    drill = await Listing.get(id=DRILL).prefetch_related("actor", "location")
+    content = node.documents.listing(drill)["content"]
+    assert "Perceuse" in content and "&lt;script&gt;" in content  # shown as the text it is
+    for live in ("<script", "<img", '<a href="javascript'):
+        assert live not in content, live

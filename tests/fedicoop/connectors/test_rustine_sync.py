@@ -298,3 +298,22 @@ async def test_run__nothing_private_is_published(node: Node, standin: RustineSta
     for private in PRIVATE:
         assert private not in text, private
     assert not standin.requested("/appointments")
+
+
+async def test_run__hostile_markup_at_the_source_is_never_published_live(
+    node: Node, standin: RustineStandIn
+) -> None:
+    standin.repairers[1]["description"] = (
+        '<p>Atelier</p><script>alert(1)</script><img src="x" onerror="alert(2)">'
+        '<a href="javascript:alert(3)">lien</a>&lt;script&gt;alert(5)&lt;/script&gt;'
+    )
+    standin.repairers[1]["name"] = 'Fives <b onmouseover="alert(4)">vélo</b>'
+    summary = await run(node, standin)
+    assert not summary.failed, summary.failures
+    published: list[Any] = [row.document for row in await Activity.all()]
+    for actor in await Actor.filter(kind=ActorKind.WORKSHOP).prefetch_related("location"):
+        published.append(await node.documents.actor_document(actor))
+    text = json.dumps(published, ensure_ascii=False)
+    assert "Fives vélo" in text and "Atelier" in text  # the check reads the real documents
+    for live in ("<script", "<img", " onerror=", "javascript:", "<b", "onmouseover"):
+        assert live not in text, live

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from fedicoop.models.actors import Actor
+from fedicoop.models.states import ActorKind
 from tests.fedicoop.web.seed import AS_JSON, BASE, Seeded, seed_node
 
 pytestmark = pytest.mark.anyio
@@ -152,3 +156,12 @@ async def test_nodeinfo__counts_only_live_posts(client: httpx.AsyncClient, seede
     assert (await client.delete(f"/api/v1/listings/{listing_uuid}")).status_code == 204
     document = (await client.get("/nodeinfo/2.1")).json()
     assert document["usage"]["localPosts"] == 3
+
+
+async def test_nodeinfo__feed_actors_are_not_users(client: httpx.AsyncClient, seeded: Seeded) -> None:
+    now = datetime.now(UTC)
+    await Actor.create(
+        id=uuid.uuid4(), username="velo-roubaix", kind=ActorKind.FEED, name="Vélo", published=now, updated=now
+    )
+    document = (await client.get("/nodeinfo/2.1")).json()
+    assert document["usage"]["users"]["total"] == 2
