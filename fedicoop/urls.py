@@ -35,6 +35,21 @@ class Urls:
         """An Organization actor's id."""
         return f"{self.base}/actors/{username}"
 
+    def local_username(self, iri: str) -> str | None:
+        """The username of the Organization actor whose id is ``iri`` on this node; None for any other IRI
+        (another node's, the application actor, an actor's collection).
+
+        >>> urls = Urls("https://velo-fives.example")
+        >>> urls.local_username("https://velo-fives.example/actors/atelier-fives")
+        'atelier-fives'
+        >>> urls.local_username("https://velo-fives.example/actors/atelier-fives/followers") is None
+        True
+        """
+        username = iri.removeprefix(self.actor(""))
+        if username == iri or not username or "/" in username:
+            return None
+        return username
+
     def actor_collection(self, actor_id: str, name: str) -> str:
         """One of an actor's endpoints: inbox, outbox, followers or following."""
         return f"{actor_id}/{name}"

@@ -237,7 +237,7 @@ class DeliveryJob:
             if actor_iri == urls.application_actor:
                 signer = self.network.app_signer
             else:
-                actor = await Actor.get(username=actor_iri.removeprefix(urls.actor("")))
+                actor = await Actor.get(username=urls.local_username(actor_iri))
                 signer = await self.network.signer_for(actor)
             self._signers[actor_iri] = signer
         return signer

@@ -29,17 +29,15 @@ from rich.progress import Progress as ProgressBar
 from tortoise.exceptions import BaseORMException
 
 from federation.errors import FederationError
-from fedicoop.cli.bridge import EXIT_FAILURE, fail, settings_or_exit
+from fedicoop.cli.bridge import EXIT_FAILURE, fail, run_with_database, settings_or_exit
 from fedicoop.connectors.ebs import EbsOptions, read_ebs
 from fedicoop.connectors.progress import Progress
 from fedicoop.connectors.rustine import RustineOptions, read_rustine
 from fedicoop.connectors.specs import Snapshot
 from fedicoop.connectors.summary import RunSummary
 from fedicoop.connectors.sync import synchronise
-from fedicoop.db import open_database
 from fedicoop.errors import FedicoopError
-from fedicoop.node import Node, build_node
-from fedicoop.services.actors import ensure_application_actor
+from fedicoop.node import Node
 from fedicoop.settings import Settings
 
 __all__ = ["Reader", "check_database_url", "import_app", "parse_every", "run_import"]
@@ -186,15 +184,12 @@ async def run_import(
 
 def _run(reader: Reader, settings: Settings, every: timedelta | None, as_json: bool, quiet: bool) -> None:
     """Open the node's database, run the import(s) and exit 1 when the (last) run failed."""
-    node = build_node(settings)
 
-    async def main() -> bool:
-        async with open_database(settings):
-            await ensure_application_actor(settings.display_name, node.clock())
-            return await run_import(reader, node, every=every, as_json=as_json, quiet=quiet)
+    async def action(node: Node) -> bool:
+        return await run_import(reader, node, every=every, as_json=as_json, quiet=quiet)
 
     try:
-        ok = asyncio.run(main())
+        ok = run_with_database(action, settings)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     if not ok:

@@ -51,10 +51,11 @@ async def _read_only_workshop(network: Network, activity: Mapping[str, Any]) -> 
     """The local workshop the Offer is addressed to, alone and not publicly, with its booking page;
     ``None`` unless that workshop's availability is read-only."""
     addressed = recipients(activity)
-    prefix = network.node.urls.actor("")
-    if is_public(activity) or len(addressed) != 1 or not addressed[0].startswith(prefix):
+    if is_public(activity) or len(addressed) != 1:
         return None
-    username = addressed[0].removeprefix(prefix)
+    username = network.node.urls.local_username(addressed[0])
+    if username is None:
+        return None
     actor = await Actor.get_or_none(username=username, kind=ActorKind.WORKSHOP, deleted_at=None)
     if actor is None:
         return None

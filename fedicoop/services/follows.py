@@ -196,10 +196,10 @@ async def local_actor_for_follow(network: Network, activity: Mapping[str, Any]) 
         return None
     if target == urls.application_actor or target in PUBLIC_ALIASES or target == PUBLIC:
         return await get_application_actor()
-    prefix = urls.actor("")
-    if not target.startswith(prefix):
+    username = urls.local_username(target)
+    if username is None:
         return None
-    actor = await Actor.get_or_none(username=target.removeprefix(prefix), deleted_at=None)
+    actor = await Actor.get_or_none(username=username, deleted_at=None)
     if actor is None or actor.kind == ActorKind.APPLICATION:
         return None
     return actor

@@ -88,8 +88,8 @@ async def author_names(node: Node, iris: Sequence[str]) -> dict[str, str]:
     ):
         if name or username:
             names[str(iri)] = str(name or username)
-    prefix = node.urls.actor("")
-    local = {iri.removeprefix(prefix): iri for iri in wanted if iri.startswith(prefix)}
+    usernames = {iri: node.urls.local_username(iri) for iri in wanted}
+    local = {username: iri for iri, username in usernames.items() if username is not None}
     if local:
         for username, name in await Actor.filter(username__in=list(local)).values_list("username", "name"):
             names[local[str(username)]] = str(name or username)
@@ -232,11 +232,9 @@ def _actor_iri(value: str) -> str:
 
 async def _profile(node: Node, iri: str) -> tuple[dict[str, Any] | None, bool]:
     """The actor document of ``iri`` (ours, or a remote one as last fetched) and whether it is listed."""
-    prefix = node.urls.actor("")
-    if iri.startswith(prefix):
-        actor = await Actor.get_or_none(
-            username=iri.removeprefix(prefix), deleted_at=None, kind__in=ORGANIZATIONS
-        )
+    username = node.urls.local_username(iri)
+    if username is not None:
+        actor = await Actor.get_or_none(username=username, deleted_at=None, kind__in=ORGANIZATIONS)
         if actor is None:
             return None, True
         await actor.fetch_related("location")
@@ -259,7 +257,7 @@ async def actor_page(request: Request) -> Response:
     profile, listed = await _profile(node, iri)
     page = await search(SearchQuery(actor=iri, limit=ACTOR_ITEMS), now=now)
     followed = await Following.exists(target_iri=iri, state=FollowState.ACCEPTED)
-    local = iri.startswith(node.urls.actor(""))
+    local = node.urls.local_username(iri) is not None
     if not listed or (page.total == 0 and not (profile is not None and (followed or local))):
         raise NotFoundError(f"no listed actor {iri} in this node's catalogue")
     territory = await node.territory.get()
