@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from fedicoop.connectors.specs import ActorSpec, EventSpec, ImportedSlot, ListingSpec
 from fedicoop.models.actors import Actor, Availability
 from fedicoop.models.listings import Listing
@@ -94,21 +96,13 @@ def availability_differs(availability: Availability | None, spec: ActorSpec) -> 
     )
 
 
+def _fields_of(model: BaseModel, target: type[BaseModel]) -> dict[str, Any]:
+    """The values of ``model`` that the update model ``target`` has a field for."""
+    return model.model_dump(include=set(target.model_fields))
+
+
 def actor_update(spec: ActorSpec) -> ActorUpdate:
-    profile = spec.profile
-    return ActorUpdate.model_validate(
-        {
-            "name": profile.name,
-            "summary": profile.summary,
-            "website": profile.website,
-            "icon_url": profile.icon_url,
-            "manually_approves_followers": profile.manually_approves_followers,
-            "discoverable": profile.discoverable,
-            "indexable": profile.indexable,
-            "fields": [field.model_dump() for field in profile.fields],
-            "location": profile.location.model_dump() if profile.location is not None else None,
-        }
-    )
+    return ActorUpdate.model_validate(_fields_of(spec.profile, ActorUpdate))
 
 
 def _default_place(data_location: PlaceInput | None, owner: Actor) -> dict[str, Any] | None:
@@ -121,19 +115,8 @@ def listing_update(spec: ListingSpec, owner: Actor) -> ListingUpdate:
     data = spec.data
     return ListingUpdate.model_validate(
         {
-            "title": data.title,
-            "description": data.description,
+            **_fields_of(data, ListingUpdate),
             "category": data.category or DEFAULT_CATEGORY[ListingKind(data.kind)],
-            "price": data.price,
-            "deposit": data.deposit,
-            "loan_duration": data.loan_duration,
-            "quantity": data.quantity,
-            "wanted_from": data.wanted_from,
-            "wanted_until": data.wanted_until,
-            "conditions": data.conditions,
-            "external_url": data.external_url,
-            "tags": list(data.tags),
-            "images": [image.model_dump() for image in data.images],
             "location": _default_place(data.location, owner),
             "paused": spec.paused,
         }
@@ -143,20 +126,7 @@ def listing_update(spec: ListingSpec, owner: Actor) -> ListingUpdate:
 def event_update(spec: EventSpec, owner: Actor) -> EventUpdate:
     data = spec.data
     return EventUpdate.model_validate(
-        {
-            "name": data.name,
-            "description": data.description,
-            "start_time": data.start_time,
-            "end_time": data.end_time,
-            "price_text": data.price_text,
-            "registration_url": data.registration_url,
-            "capacity": data.capacity,
-            "status": data.status,
-            "is_online": data.is_online,
-            "banner_url": data.banner_url,
-            "tags": list(data.tags),
-            "location": _default_place(data.location, owner),
-        }
+        {**_fields_of(data, EventUpdate), "location": _default_place(data.location, owner)}
     )
 
 
