@@ -29,13 +29,11 @@ run: $(STAMP)
 	$(BIN)/fedicoop migrate
 	FEDICOOP_BASE_URL="$${FEDICOOP_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/fedicoop serve --host $(HOST) --port $(PORT)
 
-# Three workers on two CPUs: the end-to-end group (one worker, its tests in order) mostly waits for its
-# node processes, so a third worker keeps both CPUs busy (12 min 35 s against 14 min on a 2-CPU machine).
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 3 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
