@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import fast_http, fast_loop
+from bench.common import fast_http, fast_loop, run_async
 from bench.fanout import run_fanout
 from bench.inbox import run_inbox
 from bench.search import run_search
@@ -74,15 +74,16 @@ def main() -> None:
             lines += inbox.lines()
             print("\n".join(inbox.lines()), flush=True)
         if options.only in (None, "fanout"):
-            fanout = asyncio.run(
-                run_fanout(
+            fanout = run_async(
+                lambda: run_fanout(
                     database=options.database,
                     rounds=options.runs,
                     followers=options.followers,
                     hosts=options.hosts,
                     concurrency=options.concurrency,
                     work=work,
-                )
+                ),
+                fast_loop(),
             )
             lines += fanout.lines()
             print("\n".join(fanout.lines()), flush=True)

@@ -1,7 +1,7 @@
 """Posting one activity to one inbox and classifying the outcome (wire-format §11).
 
 :class:`Deliverer` signs the POST (draft-cavage, ``Digest`` over the exact body, the signature
-computed by a :class:`~federation.signing_pool.SigningPool` off the event loop), sends it through an
+computed by a :class:`~federation.signing_pool.SigningPool` in its child process), sends it through an
 httpx transport without following redirects, reads at most 64 KiB of the answer and discards it, and
 returns a :class:`DeliveryResult`; it never raises for a network or HTTP problem, so the delivery worker
 only records the result and schedules the next attempt (:mod:`federation.backoff`).
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from federation import cavage
 from federation.auth import http_date
 from federation.digest import make_digest
-from federation.errors import AddressBlockedError, HostError
+from federation.errors import AddressBlockedError, HostError, SigningError
 from federation.fetch import Signer
 from federation.hosts import split_authority
 from federation.http import (
@@ -161,9 +161,10 @@ class Deliverer:
         """POST ``payload`` to ``inbox``, signed as ``signer``; never raises for a network problem.
 
         A malformed inbox URL, a blocked host or an address-policy refusal gives FINAL without a
-        request; timeouts (per phase, or ``policy.total_timeout`` overall), connection, DNS, TLS and
-        protocol errors give RETRY with the error text; an answer is classified by :func:`classify`,
-        keeping ``Retry-After`` raw for 429 and 503 and an excerpt of the body in ``error`` when refused.
+        request; a signature the signing pool could not compute gives RETRY without a request;
+        timeouts (per phase, or ``policy.total_timeout`` overall), connection, DNS, TLS and protocol
+        errors give RETRY with the error text; an answer is classified by :func:`classify`, keeping
+        ``Retry-After`` raw for 429 and 503 and an excerpt of the body in ``error`` when refused.
         """
         try:
             target = _parse_inbox(inbox, self._policy.insecure_peers)
@@ -184,6 +185,8 @@ class Deliverer:
                     await response.aclose()
         except AddressBlockedError as exc:
             return DeliveryResult(Outcome.FINAL, None, f"refused by the address policy: {exc}")
+        except SigningError as exc:
+            return DeliveryResult(Outcome.RETRY, None, f"POST {inbox} not signed: {exc}")
         except TimeoutError:
             return DeliveryResult(Outcome.RETRY, None, f"POST {inbox} took longer than {total} s")
         except TimeoutException as exc:

@@ -31,7 +31,11 @@ and map each to its own HTTP status::
     │   ├── DiscoveryError               a discovery document (WebFinger, NodeInfo) is unusable
     │   │   └── WebFingerError               WebFinger gave no usable actor, or the round trip failed
     ├── DeliveryError                an activity could not be delivered
-    ├── SigningPoolClosedError       a signature asked of a closed signing pool
+    ├── SigningError                 a signature could not be computed
+    │   ├── SigningPoolClosedError       asked of a closed signing pool
+    │   ├── SigningProcessError          the signing process could not start, or stopped
+    │   ├── SigningProtocolError         a malformed frame between the pool and its process
+    │   └── SigningFailedError           the signing process could not sign this data
     └── JsonLdError                  a JSON-LD document cannot be processed offline
         ├── ContextNotAllowedError       a context URL we do not ship
         └── UndefinedTermError           a term no context defines
@@ -148,8 +152,24 @@ class DeliveryError(FederationError):
     """An activity could not be delivered to an inbox."""
 
 
-class SigningPoolClosedError(FederationError):
+class SigningError(FederationError):
+    """A signature could not be computed; the delivery that asked for it is retried later."""
+
+
+class SigningPoolClosedError(SigningError):
     """A signature was asked of a signing pool that is closed (the process is stopping)."""
+
+
+class SigningProcessError(SigningError):
+    """The signing process could not be started, or stopped before answering."""
+
+
+class SigningProtocolError(SigningError):
+    """A frame between the signing pool and its process is malformed (a bug on one side)."""
+
+
+class SigningFailedError(SigningError):
+    """The signing process refused one item (an unknown key handle, a key that cannot sign)."""
 
 
 class JsonLdError(FederationError):

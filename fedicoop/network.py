@@ -56,6 +56,7 @@ class Network:
     policy: HttpPolicy
     client: AsyncClient
     deliverer: Deliverer
+    signing: SigningPool
     hosts: HostFilter
     app_signer: Signer
     fetcher: Fetcher
@@ -112,9 +113,9 @@ async def open_network(
     """Build the node's network runtime (inside an open database) and close its client at the end.
 
     The client (signed GETs, discovery) and the deliverer (signed POSTs) share one transport, so one
-    connection pool; the deliverer's signing pool runs two threads. ``transport`` replaces the guarded
-    transport in tests that need failures a real peer cannot make; ``policy`` replaces the node's HTTP
-    policy (tests that shorten a timeout).
+    connection pool; the deliverer signs in the child process of a :class:`SigningPool`. ``transport``
+    replaces the guarded transport in tests that need failures a real peer cannot make; ``policy``
+    replaces the node's HTTP policy (tests that shorten a timeout).
     """
     policy = policy or http_policy(node)
     hosts = host_filter(node)
@@ -142,6 +143,7 @@ async def open_network(
             policy=policy,
             client=client,
             deliverer=deliverer,
+            signing=signing,
             hosts=hosts,
             app_signer=app_signer,
             fetcher=fetcher,

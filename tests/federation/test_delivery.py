@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -62,7 +63,7 @@ async def deliver(
     own = transport is None
     used = guarded(policy) if transport is None else transport
     try:
-        async with SigningPool(threads=1) as signing:
+        async with SigningPool() as signing:
             deliverer = Deliverer(used, policy, signing, real_now, host_allowed=host_allowed)
             return await deliverer.post(url, Payload.of(BODY), SIGNER)
     finally:
@@ -334,3 +335,17 @@ def test_classify(status: int, outcome: Outcome) -> None:
 
 def test_outcome__values() -> None:
     assert [member.value for member in Outcome] == ["delivered", "retry", "final", "gone"]
+
+
+@pytest.mark.anyio
+async def test_post__a_signing_process_that_cannot_start_gives_retry_without_a_request(
+    peer: Peer, http: AsyncBaseTransport, tmp_path: Path
+) -> None:
+    peer.serve("/inbox", b"", status=202, method="POST")
+    async with SigningPool(python=str(tmp_path / "no-such-python")) as signing:
+        deliverer = Deliverer(http, LOOSE, signing, real_now)
+        result = await deliverer.post(peer.url("/inbox"), Payload.of(BODY), SIGNER)
+    assert result.outcome is Outcome.RETRY
+    assert result.status is None
+    assert result.error is not None and "not signed: the signing process could not start" in result.error
+    assert peer.hits == []
