@@ -30,6 +30,7 @@ and map each to its own HTTP status::
     │   ├── IdMismatchError              the document's id is not the URL fetched
     │   ├── DiscoveryError               a discovery document (WebFinger, NodeInfo) is unusable
     │   │   └── WebFingerError               WebFinger gave no usable actor, or the round trip failed
+    ├── ExchangeError                an outbound HTTP/1.1 exchange failed (the transport maps it to httpx's)
     ├── DeliveryError                an activity could not be delivered
     ├── SigningError                 a signature could not be computed
     │   ├── SigningPoolClosedError       asked of a closed signing pool
@@ -42,6 +43,8 @@ and map each to its own HTTP status::
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 
 class FederationError(Exception):
@@ -146,6 +149,29 @@ class DiscoveryError(FetchError):
 
 class WebFingerError(DiscoveryError):
     """WebFinger answered without a usable ActivityStreams ``self`` link, or the round trip failed."""
+
+
+class ExchangeFailure(StrEnum):
+    """Where an outbound HTTP/1.1 exchange failed; :mod:`federation.transport` maps each to an httpx error."""
+
+    CONNECT = "connect"
+    CONNECT_TIMEOUT = "connect timeout"
+    POOL_TIMEOUT = "pool timeout"
+    WRITE = "write"
+    WRITE_TIMEOUT = "write timeout"
+    READ = "read"
+    READ_TIMEOUT = "read timeout"
+    PROTOCOL = "protocol"
+    LOCAL_PROTOCOL = "local protocol"
+    CLOSED = "closed"
+
+
+class ExchangeError(FederationError):
+    """An outbound HTTP/1.1 exchange failed at ``failure`` (connecting, writing, reading, parsing...)."""
+
+    def __init__(self, failure: ExchangeFailure, message: str) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 class DeliveryError(FederationError):

@@ -5,7 +5,7 @@ from here, so that a switch of HTTP library stays a change to this module and :m
 (house-style §1). The client built by :func:`client_factory` has explicit timeouts (connect 5 s, read
 10 s, write 10 s), explicit pool limits, our User-Agent, no redirects unless asked (at most 3), ignores
 proxy environment variables, and runs the SSRF URL check on every request and every redirect hop
-(wire-format §13.1–§13.3). Its default transport, :class:`~federation.transport.GuardedAiohttpTransport`,
+(wire-format §13.1–§13.3). Its default transport, :class:`~federation.transport.GuardedTransport`,
 checks resolved and connected addresses. :func:`bounded_request` adds the 30 s total budget and the
 streamed size cap.
 """
@@ -29,6 +29,7 @@ from httpx import (
     HTTPError,
     HTTPStatusError,
     Limits,
+    LocalProtocolError,
     MockTransport,
     NetworkError,
     PoolTimeout,
@@ -50,7 +51,7 @@ from httpx import (
 
 from federation.errors import ResponseTooLargeError
 from federation.ssrf import AddressPolicy
-from federation.transport import GuardedAiohttpTransport
+from federation.transport import GuardedTransport
 
 __all__ = [
     "ACCEPT_ACTIVITY",
@@ -71,6 +72,7 @@ __all__ = [
     "Headers",
     "HttpPolicy",
     "Limits",
+    "LocalProtocolError",
     "MockTransport",
     "NetworkError",
     "PoolTimeout",
@@ -136,7 +138,7 @@ class HttpPolicy:
     pool_timeout: float = 10.0
     max_redirects: int = 3
     max_connections: int = 256
-    max_keepalive_connections: int = 20
+    max_keepalive_connections: int = 256
     keepalive_expiry: float = 30.0
 
     def timeout(self) -> Timeout:
@@ -164,7 +166,7 @@ def client_factory(policy: HttpPolicy, transport: AsyncBaseTransport | None = No
     (callers such as WebFinger pass their own), redirects off by default (at most
     ``max_redirects`` when a call enables them), proxy variables ignored, and a request hook that
     runs the SSRF URL check on every request and redirect hop. Without ``transport`` the
-    :class:`~federation.transport.GuardedAiohttpTransport` is used; tests pass an
+    :class:`~federation.transport.GuardedTransport` is used; tests pass an
     ``httpx.MockTransport``, an ASGI transport or a guarded transport with an injected resolver.
     """
     address_policy = AddressPolicy(insecure_peers=policy.insecure_peers)
@@ -173,7 +175,7 @@ def client_factory(policy: HttpPolicy, transport: AsyncBaseTransport | None = No
         address_policy.check_url(str(request.url))
 
     return AsyncClient(
-        transport=transport or GuardedAiohttpTransport(address_policy, limits=policy.limits()),
+        transport=transport or GuardedTransport(address_policy, limits=policy.limits()),
         timeout=policy.timeout(),
         headers={"User-Agent": policy.user_agent, "Accept": ACCEPT_ACTIVITY},
         follow_redirects=False,

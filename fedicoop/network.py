@@ -21,7 +21,7 @@ from federation.keyring import KeyRing
 from federation.keys import load_private_key
 from federation.signing_pool import SigningPool
 from federation.ssrf import AddressPolicy
-from federation.transport import GuardedAiohttpTransport
+from federation.transport import GuardedTransport
 from federation.verifier import SignatureChecker
 from fedicoop import __version__
 from fedicoop.errors import InstallationError
@@ -125,7 +125,7 @@ async def open_network(
         key_id=node.urls.key_id(node.urls.application_actor), private_key=load_private_key(key.private_pem)
     )
     if transport is None:
-        transport = GuardedAiohttpTransport(
+        transport = GuardedTransport(
             AddressPolicy(insecure_peers=policy.insecure_peers), limits=policy.limits()
         )
     async with client_factory(policy, transport) as client, SigningPool() as signing:

@@ -1,7 +1,7 @@
 """Import layering: ``schemas`` is pure, ``federation`` knows no web framework, ORM nor app, and only
-``federation/http.py`` and ``federation/transport.py`` talk HTTP: httpx in both, aiohttp and its companions
-in the transport only, httpcore nowhere. Checked statically with ``ast`` on every module of the three
-packages.
+``federation/http.py`` and ``federation/transport.py`` import httpx; httptools' parser is used by
+``federation/http1.py`` alone; aiohttp and httpcore nowhere. Checked statically with ``ast`` on every
+module of the three packages.
 """
 
 from __future__ import annotations
@@ -23,13 +23,15 @@ SCHEMAS_ALLOWED_THIRD_PARTY = frozenset(
 FEDERATION_FORBIDDEN = frozenset({"tortoise", "starlette", "fastapi", "jinja2", "fedicoop"})
 HTTP_MODULE = REPO / "federation" / "http.py"
 TRANSPORT_MODULE = REPO / "federation" / "transport.py"
+HTTP1_MODULE = REPO / "federation" / "http1.py"
 HTTP_CLIENTS: dict[str, frozenset[Path]] = {
     "httpx": frozenset({HTTP_MODULE, TRANSPORT_MODULE}),
-    "httpx_aiohttp": frozenset({TRANSPORT_MODULE}),
-    "aiohttp": frozenset({TRANSPORT_MODULE}),
-    "aiohappyeyeballs": frozenset({TRANSPORT_MODULE}),
-    "multidict": frozenset({TRANSPORT_MODULE}),
-    "yarl": frozenset({TRANSPORT_MODULE}),
+    "httptools": frozenset({HTTP1_MODULE}),
+    "httpx_aiohttp": frozenset(),
+    "aiohttp": frozenset(),
+    "aiohappyeyeballs": frozenset(),
+    "multidict": frozenset(),
+    "yarl": frozenset(),
     "httpcore": frozenset(),
 }
 """Each HTTP client library, and the only modules allowed to import it."""
@@ -91,7 +93,8 @@ def test_http_clients__only_in_federation_http_and_transport(package: str) -> No
 
 def test_http_modules__exist_and_use_their_libraries() -> None:
     assert "httpx" in {name for name, _ in _imports(HTTP_MODULE)}
-    assert {"httpx", "aiohttp", "httpx_aiohttp"} <= {name for name, _ in _imports(TRANSPORT_MODULE)}
+    assert "httpx" in {name for name, _ in _imports(TRANSPORT_MODULE)}
+    assert "httptools" in {name for name, _ in _imports(HTTP1_MODULE)}
 
 
 def test_violations__detects_a_forbidden_import(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from federation.fetch import Signer
 from federation.http import AsyncBaseTransport, HttpPolicy, MockTransport
 from federation.signing_pool import SigningPool
 from federation.ssrf import AddressPolicy
-from federation.transport import GuardedAiohttpTransport
+from federation.transport import GuardedTransport
 from tests.federation.loopback import LOOSE, Peer, free_port, rsa_key, running_peer
 
 ACTOR = "https://velo-fives.example/actors/atelier-fives"
@@ -49,8 +49,8 @@ async def peer() -> AsyncIterator[Peer]:
         yield server
 
 
-def guarded(policy: HttpPolicy) -> GuardedAiohttpTransport:
-    return GuardedAiohttpTransport(AddressPolicy(insecure_peers=policy.insecure_peers))
+def guarded(policy: HttpPolicy) -> GuardedTransport:
+    return GuardedTransport(AddressPolicy(insecure_peers=policy.insecure_peers))
 
 
 async def deliver(

@@ -84,7 +84,7 @@ async def test_client_factory__explicit_defaults() -> None:
         assert client.max_redirects == 3
         assert client.trust_env is False
     limits = POLICY.limits()
-    assert (limits.max_connections, limits.max_keepalive_connections) == (256, 20)
+    assert (limits.max_connections, limits.max_keepalive_connections) == (256, 256)
 
 
 # --- bounded_request ---------------------------------------------------------------------------

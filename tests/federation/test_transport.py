@@ -1,10 +1,10 @@
-"""The production transport (aiohttp behind the SSRF guard) on real loopback sockets.
+"""The production transport (our HTTP/1.1 pool behind the SSRF guard) on real loopback sockets.
 
 The client of :func:`client_factory` runs the URL check in a request hook too; most tests here give the
 client the LOOSE policy (no hook refusal) and the transport a strict one, so that what is refused is
 refused by the transport itself. Where a host name must look public, the resolver is injected; where the
-socket must land somewhere else than where aiohttp was told to connect (DNS rebinding, a transparent
-redirect), ``aiohappyeyeballs.start_connection`` is routed to a loopback listener.
+socket must land somewhere else than where the pool was told to connect (DNS rebinding, a transparent
+redirect), the transport's dialler is routed to a loopback listener.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohappyeyeballs
-import aiohttp
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,6 +31,7 @@ from federation.http import (
     ConnectError,
     ConnectTimeout,
     HttpPolicy,
+    PoolTimeout,
     ReadTimeout,
     RemoteProtocolError,
     TimeoutException,
@@ -40,7 +40,7 @@ from federation.http import (
     client_factory,
 )
 from federation.ssrf import AddressPolicy, IPAddress
-from federation.transport import GuardedAiohttpTransport, GuardedResolver, Resolver
+from federation.transport import GuardedTransport, Resolver, system_dial
 from tests.federation.loopback import LOOSE, free_port
 
 STRICT = HttpPolicy(user_agent="fedicoop/test")
@@ -133,28 +133,22 @@ class Listener:
 
 @dataclass
 class Router:
-    """Records where aiohttp asks to connect and, when ``target`` is set, connects there instead."""
+    """The transport's dialler: records where the pool asks to connect and, when ``target`` is set, connects
+    there instead."""
 
     asked: list[tuple[str, int]] = field(default_factory=list)
     target: tuple[str, int] | None = None
 
+    async def dial(self, address: str, port: int) -> socket.socket:
+        self.asked.append((address, port))
+        if self.target is not None:
+            address, port = self.target
+        return await system_dial(address, port)
+
 
 @pytest.fixture
-def router(monkeypatch: pytest.MonkeyPatch) -> Router:
-    route = Router()
-    real = aiohappyeyeballs.start_connection
-
-    async def start_connection(addr_infos: list[Any], **options: Any) -> socket.socket:
-        route.asked.extend((str(info[4][0]), int(info[4][1])) for info in addr_infos)
-        if route.target is not None:
-            host, port = route.target
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            address = (host, port, 0, 0) if family == socket.AF_INET6 else (host, port)
-            addr_infos = [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
-        return await real(addr_infos, **options)
-
-    monkeypatch.setattr(aiohappyeyeballs, "start_connection", start_connection)
-    return route
+def router() -> Router:
+    return Router()
 
 
 @dataclass
@@ -169,12 +163,12 @@ class StaticResolver:
         return list(self.answers.get(host, []))
 
 
-def _strict(resolve: Resolver | None = None, **options: Any) -> GuardedAiohttpTransport:
-    return GuardedAiohttpTransport(AddressPolicy(), resolve=resolve, **options)
+def _strict(resolve: Resolver | None = None, **options: Any) -> GuardedTransport:
+    return GuardedTransport(AddressPolicy(), resolve=resolve, **options)
 
 
-def _loose(resolve: Resolver | None = None, **options: Any) -> GuardedAiohttpTransport:
-    return GuardedAiohttpTransport(AddressPolicy(insecure_peers=True), resolve=resolve, **options)
+def _loose(resolve: Resolver | None = None, **options: Any) -> GuardedTransport:
+    return GuardedTransport(AddressPolicy(insecure_peers=True), resolve=resolve, **options)
 
 
 # --- every refused address class, when a name resolves to it ------------------------------------
@@ -213,7 +207,7 @@ async def test_resolver__refuses_every_class_of_address(router: Router, address:
     resolve = StaticResolver({"peer.example": [address]})
     async with Listener() as listener:
         router.target = ("127.0.0.1", listener.port)
-        async with client_factory(LOOSE, transport=_strict(resolve)) as client:
+        async with client_factory(LOOSE, transport=_strict(resolve, dial=router.dial)) as client:
             with pytest.raises(AddressBlockedError, match=f"{reason}$"):
                 await client.get(f"https://peer.example:{listener.port}/")
     assert resolve.lookups == [("peer.example", listener.port)]
@@ -228,7 +222,7 @@ async def test_resolver__refuses_every_class_of_address(router: Router, address:
 async def test_resolver__one_refused_address_refuses_the_name(router: Router, addresses: list[str]) -> None:
     async with Listener() as listener:
         router.target = ("127.0.0.1", listener.port)
-        transport = _strict(StaticResolver({"rebind.example": addresses}))
+        transport = _strict(StaticResolver({"rebind.example": addresses}), dial=router.dial)
         async with client_factory(STRICT, transport=transport) as client:
             with pytest.raises(AddressBlockedError):
                 await client.get(f"https://rebind.example:{listener.port}/")
@@ -237,15 +231,23 @@ async def test_resolver__one_refused_address_refuses_the_name(router: Router, ad
 
 
 @pytest.mark.anyio
-async def test_resolver__public_addresses_pass_in_order() -> None:
-    results = await GuardedResolver(
-        AddressPolicy(), resolve=StaticResolver({"m.example": [PUBLIC_V6, PUBLIC]})
-    ).resolve("m.example", 443)
-    assert [(r["host"], r["port"], r["family"]) for r in results] == [
-        (PUBLIC_V6, 443, socket.AF_INET6),
-        (PUBLIC, 443, socket.AF_INET),
-    ]
-    assert all(r["flags"] == socket.AI_NUMERICHOST for r in results)
+async def test_resolver__addresses_are_dialled_in_order_until_one_answers(router: Router) -> None:
+    async def unreachable_first(address: str, port: int) -> socket.socket:
+        router.asked.append((address, port))
+        if address == PUBLIC_V6:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return await system_dial("127.0.0.1", port)
+
+    async with Listener() as listener:
+        transport = GuardedTransport(
+            _LoopbackIsPublic(),
+            resolve=StaticResolver({"m.example": [PUBLIC_V6, PUBLIC]}),
+            dial=unreachable_first,
+        )
+        async with client_factory(LOOSE, transport=transport) as client:
+            response = await client.get(f"http://m.example:{listener.port}/")
+    assert response.status_code == 200
+    assert router.asked == [(PUBLIC_V6, listener.port), (PUBLIC, listener.port)]
 
 
 # --- the connected peer, whatever the resolver said ----------------------------------------------
@@ -270,7 +272,7 @@ async def test_connector__refuses_a_private_peer_behind_a_public_answer(
     resolve = StaticResolver({"peer.example": [PUBLIC]})
     async with Listener(listen) as listener:
         router.target = (connect, listener.port)
-        async with client_factory(STRICT, transport=_strict(resolve)) as client:
+        async with client_factory(STRICT, transport=_strict(resolve, dial=router.dial)) as client:
             with pytest.raises(AddressBlockedError, match=f"is refused: {reason}$"):
                 await client.get(f"https://peer.example:{listener.port}/actor")
         await listener.settled()
@@ -285,7 +287,9 @@ async def test_connector__refuses_a_private_peer_of_a_plain_http_request(router:
     policy = _HttpButStrict()
     async with Listener() as listener:
         router.target = ("127.0.0.1", listener.port)
-        transport = GuardedAiohttpTransport(policy, resolve=StaticResolver({"peer.example": [PUBLIC]}))
+        transport = GuardedTransport(
+            policy, resolve=StaticResolver({"peer.example": [PUBLIC]}), dial=router.dial
+        )
         async with client_factory(LOOSE, transport=transport) as client:
             with pytest.raises(AddressBlockedError, match="loopback"):
                 await client.post(f"http://peer.example:{listener.port}/inbox", content=b"{}")
@@ -317,7 +321,7 @@ async def test_transport__checks_ip_literal_urls(
 ) -> None:
     resolve = StaticResolver({})
     async with Listener() as listener:
-        async with client_factory(LOOSE, transport=_strict(resolve)) as client:
+        async with client_factory(LOOSE, transport=_strict(resolve, dial=router.dial)) as client:
             with pytest.raises(error, match=match):
                 await client.get(f"https://{host}:{listener.port}/")
     assert resolve.lookups == []
@@ -342,7 +346,7 @@ async def test_transport__numeric_forms_resolved_by_the_system_are_checked() -> 
 )
 async def test_transport__checks_the_url_itself(router: Router, url: str) -> None:
     resolve = StaticResolver({"mastodon.example": [PUBLIC], "h": [PUBLIC]})
-    async with client_factory(LOOSE, transport=_strict(resolve)) as client:
+    async with client_factory(LOOSE, transport=_strict(resolve, dial=router.dial)) as client:
         with pytest.raises(AddressBlockedError):
             await client.get(url)
     assert resolve.lookups == []
@@ -392,7 +396,7 @@ async def test_transport__checks_every_redirect_hop() -> None:
 
         async with Listener(answer=answer) as public:
             resolve = StaticResolver({"public.example": ["127.0.0.1"], "internal.example": ["127.0.0.2"]})
-            transport = GuardedAiohttpTransport(_LoopbackIsPublic(), resolve=resolve)
+            transport = GuardedTransport(_LoopbackIsPublic(), resolve=resolve)
             async with client_factory(LOOSE, transport=transport) as client:
                 for path, reason in [("/to-literal", "loopback"), ("/to-name", "loopback")]:
                     with pytest.raises(AddressBlockedError, match=reason):
@@ -436,7 +440,7 @@ async def test_insecure_peers__reach_ipv6_loopback() -> None:
 async def test_transport__resolves_once_connects_to_the_ip_and_keeps_the_host_name(router: Router) -> None:
     resolve = StaticResolver({"peer.example": ["127.0.0.1"]})
     async with Listener() as listener:
-        async with client_factory(LOOSE, transport=_loose(resolve)) as client:
+        async with client_factory(LOOSE, transport=_loose(resolve, dial=router.dial)) as client:
             first = await client.get(f"http://peer.example:{listener.port}/1")
             second = await client.get(f"http://peer.example:{listener.port}/2")
     assert (first.status_code, second.status_code) == (200, 200)
@@ -531,8 +535,11 @@ async def test_transport__ignores_proxy_variables(monkeypatch: pytest.MonkeyPatc
         for variable in ("NO_PROXY", "no_proxy"):
             monkeypatch.delenv(variable, raising=False)
         url = f"http://peer.example:{target.port}/x"
-        async with aiohttp.ClientSession(trust_env=True) as control, control.get(url) as answered:
-            assert answered.status == 200  # the control: a session trusting the environment uses the proxy
+        async with httpx.AsyncClient(trust_env=True) as control:
+            answered = await control.get(url)
+            assert (
+                answered.status_code == 200
+            )  # the control: a client trusting the environment uses the proxy
         assert proxy.heads[0].startswith(f"GET {url} HTTP/1.1\r\n".encode())
         transport = _loose(StaticResolver({"peer.example": ["127.0.0.1"]}))
         async with client_factory(LOOSE, transport=transport) as client:
@@ -577,7 +584,7 @@ async def test_timeouts__slow_resolution_is_a_connect_timeout() -> None:
         await asyncio.sleep(5)
         return ["127.0.0.1"]
 
-    policy = HttpPolicy(user_agent="t", insecure_peers=True, pool_timeout=0.1)
+    policy = HttpPolicy(user_agent="t", insecure_peers=True, connect_timeout=0.1)
     async with client_factory(policy, transport=_loose(slow)) as client:
         with pytest.raises(ConnectTimeout):
             await client.get("http://slow.example:8080/")
@@ -601,8 +608,8 @@ async def test_timeouts__read_before_headers_and_inside_the_body() -> None:
 
 
 @pytest.mark.anyio
-async def test_timeouts__waiting_for_a_pooled_connection_is_a_connect_timeout() -> None:
-    """aiohttp bounds pool wait and connection together (``connect``); httpx's pool timeout feeds it."""
+async def test_timeouts__waiting_for_a_pooled_connection_is_a_pool_timeout() -> None:
+    """``max_connections`` in use: the next request waits ``pool_timeout`` for one, then gives up."""
 
     def partial(head: bytes) -> bytes:
         return b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello"
@@ -612,7 +619,7 @@ async def test_timeouts__waiting_for_a_pooled_connection_is_a_connect_timeout() 
         held = await client.send(
             client.build_request("GET", f"http://127.0.0.1:{listener.port}/"), stream=True
         )
-        with pytest.raises(ConnectTimeout):
+        with pytest.raises(PoolTimeout, match=r"no connection free within 0\.2 s \(1 in use\)"):
             await client.get(f"http://127.0.0.1:{listener.port}/")
         await held.aclose()
     assert listener.connections == 1
@@ -620,7 +627,7 @@ async def test_timeouts__waiting_for_a_pooled_connection_is_a_connect_timeout() 
 
 @pytest.mark.anyio
 async def test_timeouts__total_budget_bounds_a_peer_that_never_reads_nor_answers() -> None:
-    """aiohttp has no per-write timeout (httpx's ``write`` is not applied); the total budget ends it."""
+    """A peer that never reads: with a long write timeout, the total budget ends the request."""
     policy = HttpPolicy(user_agent="t", insecure_peers=True, total_timeout=0.5, read_timeout=30)
 
     hang_up = asyncio.Event()

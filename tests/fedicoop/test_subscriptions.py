@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 
 from federation.http import HttpPolicy
 from federation.ssrf import AddressPolicy, IPAddress
-from federation.transport import GuardedAiohttpTransport
+from federation.transport import GuardedTransport
 from fedicoop.app import create_app
 from fedicoop.db import open_database
 from fedicoop.errors import BadRequestError, NotFoundError
@@ -129,7 +129,7 @@ async def network_for(settings: Settings, clock: Clock) -> AsyncIterator[Network
     policy = HttpPolicy(user_agent="fedicoop-test", insecure_peers=True)
     async with open_database(settings):
         await ensure_application_actor(settings.display_name, clock())
-        transport = GuardedAiohttpTransport(LoopbackIsPublic(), limits=policy.limits())
+        transport = GuardedTransport(LoopbackIsPublic(), limits=policy.limits())
         async with open_network(node, transport, policy=policy) as network:
             yield network
 
