@@ -132,7 +132,10 @@ class Http1Connection(asyncio.Protocol):
     # --- parser callbacks ------------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        """A new response (after an interim one, the final one)."""
+        """A new response (after an interim one, the final one); a second final one is refused."""
+        if self._complete:
+            self._fail(ExchangeFailure.PROTOCOL, "the server sent more than one response")
+            raise _StopParsing  # nothing of it may reach the exchange; the connection is dropped
         self._headers = []
         self._interim = False
 
@@ -281,6 +284,10 @@ class Http1Connection(asyncio.Protocol):
             self._waiter = None
             if timer is not None:
                 timer.cancel()
+
+
+class _StopParsing(Exception):
+    """Raised from a parser callback to stop parsing a connection that already failed."""
 
 
 def _expire(waiter: asyncio.Future[None], failure: ExchangeFailure, message: str) -> None:

@@ -136,11 +136,14 @@ class ConnectionPool:
 
     def release(self, origin: Origin, connection: Http1Connection) -> None:
         """End ``connection``'s exchange: keep it for ``origin`` if it can serve again, else close it."""
-        if connection.finish() and not self._closed and self._max_idle:
-            self._idle.setdefault(origin, []).append(connection)
-            self._idle_order[connection] = origin
-            if len(self._idle_order) > self._max_idle:
-                self._drop_oldest_idle()
+        if connection.finish():
+            if self._closed or not self._max_idle:
+                connection.close()
+            else:
+                self._idle.setdefault(origin, []).append(connection)
+                self._idle_order[connection] = origin
+                if len(self._idle_order) > self._max_idle:
+                    self._drop_oldest_idle()
         self._give_place()
         now = time.monotonic()
         if now - self._swept > _SWEEP_EVERY:
@@ -174,14 +177,14 @@ class ConnectionPool:
         try:
             async with asyncio.timeout(pool_timeout):
                 await waiter
-        except TimeoutError:
-            raise ExchangeError(
-                ExchangeFailure.POOL_TIMEOUT,
-                f"no connection free within {pool_timeout} s ({self._max_connections} in use)",
-            ) from None
-        except BaseException:
+        except BaseException as exc:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self._give_place()  # the place was handed over as this caller gave up
+            if isinstance(exc, TimeoutError):
+                raise ExchangeError(
+                    ExchangeFailure.POOL_TIMEOUT,
+                    f"no connection free within {pool_timeout} s ({self._max_connections} in use)",
+                ) from None
             raise
         finally:
             if waiter in self._waiters:

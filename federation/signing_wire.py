@@ -105,56 +105,51 @@ def parse_forget(body: bytes) -> int:
 
 def sign_frame(batch: int, items: Sequence[tuple[int, bytes]]) -> bytes:
     """Ask the child to sign each ``(handle, data)`` of ``items``, answering with batch number ``batch``."""
-    parts = [_PAIR.pack(batch, len(items))]
-    for handle, data in items:
-        parts.append(_PAIR.pack(handle, len(data)))
-        parts.append(data)
-    return frame(SIGN, b"".join(parts))
+    return frame(SIGN, _pack_items(batch, items, _PAIR))
 
 
 def parse_sign(body: bytes) -> tuple[int, list[tuple[int, bytes]]]:
     """The batch number and ``(handle, data)`` items of an ``S`` body."""
-    _check(body, _PAIR.size, "S")
-    batch, count = _PAIR.unpack_from(body)
-    items: list[tuple[int, bytes]] = []
-    offset = _PAIR.size
-    for _ in range(count):
-        _check(body, offset + _PAIR.size, "S")
-        handle, length = _PAIR.unpack_from(body, offset)
-        offset += _PAIR.size
-        _check(body, offset + length, "S")
-        items.append((handle, body[offset : offset + length]))
-        offset += length
-    _exact(body, offset, "S")
-    return batch, items
+    return _unpack_items(body, _PAIR, "S")
 
 
 def results_frame(batch: int, results: Sequence[tuple[int, bytes]]) -> bytes:
     """The child's answer to batch ``batch``: per item, ``OK`` and a signature or ``FAILED`` and a text."""
-    parts = [_PAIR.pack(batch, len(results))]
-    for status, data in results:
-        parts.append(_ITEM.pack(status, len(data)))
-        parts.append(data)
-    return frame(RESULTS, b"".join(parts))
+    return frame(RESULTS, _pack_items(batch, results, _ITEM))
 
 
 def parse_results(body: bytes) -> tuple[int, list[tuple[int, bytes]]]:
     """The batch number and ``(status, bytes)`` results of an ``R`` body."""
-    _check(body, _PAIR.size, "R")
-    batch, count = _PAIR.unpack_from(body)
-    results: list[tuple[int, bytes]] = []
-    offset = _PAIR.size
-    for _ in range(count):
-        _check(body, offset + _ITEM.size, "R")
-        status, length = _ITEM.unpack_from(body, offset)
-        offset += _ITEM.size
-        _check(body, offset + length, "R")
+    batch, results = _unpack_items(body, _ITEM, "R")
+    for status, _ in results:
         if status not in (OK, FAILED):
             raise SigningProtocolError(f"an R frame holds the unknown status {status}")
-        results.append((status, body[offset : offset + length]))
-        offset += length
-    _exact(body, offset, "R")
     return batch, results
+
+
+def _pack_items(batch: int, items: Sequence[tuple[int, bytes]], header: struct.Struct) -> bytes:
+    """A batch number, a count, then per item ``header`` (a number and a length) and the bytes."""
+    parts = [_PAIR.pack(batch, len(items))]
+    for number, data in items:
+        parts.append(header.pack(number, len(data)))
+        parts.append(data)
+    return b"".join(parts)
+
+
+def _unpack_items(body: bytes, header: struct.Struct, kind: str) -> tuple[int, list[tuple[int, bytes]]]:
+    _check(body, _PAIR.size, kind)
+    batch, count = _PAIR.unpack_from(body)
+    items: list[tuple[int, bytes]] = []
+    offset = _PAIR.size
+    for _ in range(count):
+        _check(body, offset + header.size, kind)
+        number, length = header.unpack_from(body, offset)
+        offset += header.size
+        _check(body, offset + length, kind)
+        items.append((number, body[offset : offset + length]))
+        offset += length
+    _exact(body, offset, kind)
+    return batch, items
 
 
 def _check(body: bytes, needed: int, kind: str) -> None:

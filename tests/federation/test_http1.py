@@ -213,10 +213,11 @@ async def test_a_kept_connection_closed_by_the_peer_is_retried_once_on_a_new_one
 
 
 @pytest.mark.anyio
-async def test_bytes_sent_outside_a_response_drop_the_kept_connection() -> None:
+@pytest.mark.parametrize("extra", [b"unsolicited", answer(b"smuggled")])
+async def test_bytes_sent_outside_a_response_drop_the_kept_connection(extra: bytes) -> None:
     async def chatty(connection: Connection) -> None:
         while await connection.head():
-            await connection.send(answer(b"hello") + b"unsolicited")
+            await connection.send(answer(b"hello") + extra)
 
     async with serving(chatty) as server, client_factory(LOOSE) as client:
         first = await client.get(server.url())
