@@ -32,7 +32,7 @@ from federation.errors import (
     UnsupportedAlgorithmError,
 )
 from federation.hosts import normalize_authority
-from federation.keys import DEFAULT_MIN_RSA_BITS, PrivateKey, PublicKey
+from federation.keys import DEFAULT_MIN_RSA_BITS, PrivateKey, PublicKey, sign_bytes
 
 __all__ = [
     "ACCEPTED_ALGORITHMS",
@@ -160,16 +160,6 @@ def format_signature_header(key_id: str, algorithm: str, covered: Sequence[str],
     """Serialise a ``Signature`` header value in the order keyId, algorithm, headers, signature."""
     encoded = base64.b64encode(signature).decode("ascii")
     return f'keyId="{key_id}",algorithm="{algorithm}",headers="{" ".join(covered)}",signature="{encoded}"'
-
-
-def sign_bytes(private_key: PrivateKey, data: bytes) -> tuple[bytes, str]:
-    """Sign ``data``; return the signature and the algorithm name announced for it.
-
-    RSA keys sign with RSASSA-PKCS1-v1_5/SHA-256 (``rsa-sha256``), Ed25519 keys announce ``hs2019``.
-    """
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256()), "rsa-sha256"
-    return private_key.sign(data), "hs2019"
 
 
 def sign(

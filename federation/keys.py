@@ -13,10 +13,10 @@ from typing import NamedTuple, TypeAlias
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from federation.errors import KeyFormatError
+from federation.errors import KeyFormatError, SigningFailedError
 
 __all__ = [
     "DEFAULT_MIN_RSA_BITS",
@@ -32,6 +32,8 @@ __all__ = [
     "parse_key_id",
     "private_key_to_pem",
     "public_key_to_pem",
+    "sign_bytes",
+    "signature_algorithm",
 ]
 
 PublicKey: TypeAlias = rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
@@ -217,3 +219,26 @@ def parse_key_id(key_id: str) -> tuple[str, str | None]:
     if not fragment:
         raise KeyFormatError(f"keyId {key_id!r} has an empty fragment")
     return document, fragment
+
+
+def signature_algorithm(private_key: PrivateKey) -> str:
+    """The draft-cavage algorithm name announced for ``private_key``'s signatures.
+
+    Raises SigningFailedError for a key type we do not sign with.
+    """
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return "rsa-sha256"
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        return "hs2019"
+    raise SigningFailedError(f"a {type(private_key).__name__} cannot sign HTTP requests here")
+
+
+def sign_bytes(private_key: PrivateKey, data: bytes) -> tuple[bytes, str]:
+    """Sign ``data``; return the signature and the algorithm name announced for it.
+
+    RSA keys sign with RSASSA-PKCS1-v1_5/SHA-256 (``rsa-sha256``), Ed25519 keys announce ``hs2019``.
+    """
+    algorithm = signature_algorithm(private_key)
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256()), algorithm
+    return private_key.sign(data), algorithm

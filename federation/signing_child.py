@@ -16,9 +16,8 @@ from typing import BinaryIO
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from federation.cavage import sign_bytes
 from federation.errors import SigningProtocolError
-from federation.keys import PrivateKey
+from federation.keys import PrivateKey, sign_bytes
 from federation.signing_wire import (
     FAILED,
     FORGET,

@@ -25,7 +25,6 @@ from collections import OrderedDict, deque
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from federation.errors import (
     SigningFailedError,
@@ -33,7 +32,7 @@ from federation.errors import (
     SigningProcessError,
     SigningProtocolError,
 )
-from federation.keys import PrivateKey
+from federation.keys import PrivateKey, signature_algorithm
 from federation.signing_wire import (
     HEADER,
     MAX_FRAME,
@@ -45,7 +44,7 @@ from federation.signing_wire import (
     sign_frame,
 )
 
-__all__ = ["CHILD_MODULE", "SigningPool", "signature_algorithm"]
+__all__ = ["CHILD_MODULE", "SigningPool"]
 
 logger = logging.getLogger("federation.signing")
 
@@ -54,18 +53,6 @@ CHILD_MODULE = "federation.signing_child"
 
 _Waiter = tuple["asyncio.Future[tuple[bytes, str]]", str]
 _Pending = tuple[PrivateKey, bytes, "asyncio.Future[tuple[bytes, str]]", str]
-
-
-def signature_algorithm(private_key: PrivateKey) -> str:
-    """The draft-cavage algorithm name announced for ``private_key``'s signatures.
-
-    Raises SigningFailedError for a key type we do not sign with.
-    """
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        return "rsa-sha256"
-    if isinstance(private_key, ed25519.Ed25519PrivateKey):
-        return "hs2019"
-    raise SigningFailedError(f"a {type(private_key).__name__} cannot sign HTTP requests here")
 
 
 class _Child:
@@ -125,7 +112,7 @@ class SigningPool:
         return None if self._child is None else self._child.process.pid
 
     async def sign(self, private_key: PrivateKey, data: bytes) -> tuple[bytes, str]:
-        """The signature of ``data`` by ``private_key`` and its algorithm name (as ``cavage.sign_bytes``)."""
+        """The signature of ``data`` by ``private_key`` and its algorithm name (as ``keys.sign_bytes``)."""
         if self._closed:
             raise SigningPoolClosedError("the signing pool is closed")
         algorithm = signature_algorithm(private_key)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from federation.errors import ResponseTooLargeError
+from federation.errors import ExchangeError, ExchangeFailure, ResponseTooLargeError
 from federation.http import (
     HttpPolicy,
     LocalProtocolError,
@@ -25,7 +25,7 @@ from federation.http import (
     bounded_request,
     client_factory,
 )
-from federation.http1 import HIGH_WATER
+from federation.http1 import HIGH_WATER, encode_request
 from federation.ssrf import AddressPolicy
 from federation.transport import GuardedTransport
 from tests.federation.loopback import LOOSE
@@ -321,3 +321,29 @@ async def test_methods_whose_answers_have_no_readable_length_are_refused(method:
         with pytest.raises(UnsupportedProtocol, match=f"{method} requests are not sent"):
             await client.request(method, server.url())
     assert server.connections == []
+
+
+@pytest.mark.parametrize(
+    ("target", "headers"),
+    [
+        (b"/a\r\nX: 1", [(b"Host", b"h")]),
+        (b"/a HTTP/1.0", [(b"Host", b"h")]),
+        (b"http://h/a", [(b"Host", b"h")]),
+        (b"/a", [(b"Host\r\nX", b"h")]),
+        (b"/a", [(b"Host", b"h\r")]),
+        (b"/a", [(b"Host", b"h\nX: 1")]),
+        (b"/a", [(b"Host", b"h\x00")]),
+        (b"/a", [(b"Host", b"h\r\n\r\nGET /smuggled HTTP/1.1")]),
+    ],
+)
+def test_encode_request__refuses_what_could_split_the_request(
+    target: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    with pytest.raises(ExchangeError) as refused:
+        encode_request("GET", target, headers, b"")
+    assert refused.value.failure is ExchangeFailure.LOCAL_PROTOCOL
+
+
+def test_encode_request__writes_names_as_given_and_the_body_after_the_head() -> None:
+    data = encode_request("POST", b"/inbox?x=1", [(b"Host", b"h:8080"), (b"X-Odd-Case", b"v")], b"\r\n{}")
+    assert data == b"POST /inbox?x=1 HTTP/1.1\r\nHost: h:8080\r\nX-Odd-Case: v\r\n\r\n\r\n{}"

@@ -9,8 +9,8 @@ import sys
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from federation.cavage import sign_bytes
 from federation.errors import SigningProtocolError
+from federation.keys import sign_bytes
 from federation.signing_child import Child
 from federation.signing_wire import (
     FAILED,

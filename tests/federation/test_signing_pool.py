@@ -16,7 +16,6 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from federation.cavage import sign_bytes
 from federation.errors import (
     FederationError,
     SigningError,
@@ -24,8 +23,8 @@ from federation.errors import (
     SigningPoolClosedError,
     SigningProcessError,
 )
-from federation.keys import PrivateKey
-from federation.signing_pool import SigningPool, signature_algorithm
+from federation.keys import PrivateKey, sign_bytes, signature_algorithm
+from federation.signing_pool import SigningPool
 from federation.signing_wire import results_frame
 from tests.federation.loopback import rsa_key
 
