@@ -92,7 +92,9 @@ async def remote_node(
         return create_app(settings, clock=clock)
 
     async with serving(make, lifespan="on") as base:
-        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        ) as client:
             seeded = await seed_node(client)
         yield base, seeded.repair_offer
 

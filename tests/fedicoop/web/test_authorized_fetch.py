@@ -269,7 +269,9 @@ async def test_our_fetcher_reads_from_a_node_in_authorized_fetch_mode(
         served_node(database_url, tmp_path / "b", authorized_fetch=True) as guarded,
     ):
         base = guarded.state.node.settings.base_url
-        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TEST_TOKEN}"}) as api:
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {TEST_TOKEN}"}, timeout=30
+        ) as api:
             created = await api.post(
                 "/api/v1/actors", json={"username": "partage-lille", "kind": "cooperative", "name": "Partage"}
             )
