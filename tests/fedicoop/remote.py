@@ -8,24 +8,28 @@ its network runtime. :func:`post_signed` is the one way the tests deliver an act
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 
 from federation.auth import HttpSignatureAuth
-from federation.keys import public_key_to_pem
+from federation.keys import load_private_key, public_key_to_pem
 from fedicoop.app import create_app
+from fedicoop.models.actors import Actor, ActorKey
 from fedicoop.network import Network
 from fedicoop.settings import Settings
+from fedicoop.worker import DeliveryJob
 from schemas.examples import load_example
 from tests.conftest import TEST_BASE_URL, TEST_TOKEN, Clock
-from tests.federation.loopback import Peer, rsa_key
+from tests.federation.loopback import Hit, Peer, rsa_key
 
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = f"{AS}#Public"
@@ -113,6 +117,23 @@ async def post_signed(
     request = node.build_request("POST", path, content=body, headers={"Content-Type": content_type})
     auth.sign(request)
     return await node.send(request)
+
+
+async def deliver_to(remote: Remote, app: Starlette, clock: Clock) -> list[Hit]:
+    """Run the node's delivery job once, the remote's inbox answering 202; return the POSTs it received.
+
+    The remote trusts the key of the workshop ``atelier-fives`` (:func:`running_node`), so each hit
+    says whether the workshop's signature verified.
+    """
+    inbox = urlsplit(remote.actor_id).path + "/inbox"
+    remote.peer.now = clock
+    remote.peer.serve(inbox, b"", status=202, method="POST")
+    key = await ActorKey.get(actor=await Actor.get(username="atelier-fives"))
+    remote.peer.trust(f"{LOCAL_ACTOR}#main-key", LOCAL_ACTOR, load_private_key(key.private_pem))
+    job = DeliveryJob(network_of(app), "test", concurrency=4, rng=random.Random(1))
+    await job(clock())
+    await job.drain()
+    return remote.peer.requests_to(inbox, "POST")
 
 
 def network_of(app: Starlette) -> Network:

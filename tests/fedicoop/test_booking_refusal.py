@@ -8,25 +8,21 @@ workshop's key. Offers the node does not answer yet are stored as ignored, with 
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from federation.keys import load_private_key
 from fedicoop.models.activities import Activity
-from fedicoop.models.actors import Actor, ActorKey
 from fedicoop.models.deliveries import Delivery
 from fedicoop.models.inbox import InboxItem
 from fedicoop.models.states import DeliveryState, InboxState
 from fedicoop.services.availability import set_availability
 from fedicoop.services.processing import InboxJob
-from fedicoop.worker import DeliveryJob
 from schemas.api import AvailabilityInput
 from tests.conftest import TEST_BASE_URL, Clock
-from tests.fedicoop.remote import LOCAL_ACTOR, PUBLIC, Remote, network_of, post_signed
+from tests.fedicoop.remote import LOCAL_ACTOR, PUBLIC, Remote, deliver_to, network_of, post_signed
 
 pytestmark = pytest.mark.anyio
 
@@ -104,14 +100,7 @@ async def test_offer_to_a_read_only_workshop__one_reject_naming_its_booking_page
     [delivery] = await Delivery.filter(activity_id=reject.id)
     assert (delivery.inbox, delivery.state) == (f"{remote.actor_id}/inbox", DeliveryState.PENDING)
 
-    remote.peer.now = clock
-    remote.peer.serve("/users/camille/inbox", b"", status=202, method="POST")
-    key = await ActorKey.get(actor=await Actor.get(username="atelier-fives"))
-    remote.peer.trust(f"{LOCAL_ACTOR}#main-key", LOCAL_ACTOR, load_private_key(key.private_pem))
-    job = DeliveryJob(network_of(app), "test", concurrency=4, rng=random.Random(1))
-    await job(clock())
-    await job.drain()
-    [hit] = remote.peer.requests_to("/users/camille/inbox", "POST")
+    [hit] = await deliver_to(remote, app, clock)
     assert (hit.signer, hit.signature_error) == (LOCAL_ACTOR, None)
     received = json.loads(hit.body)
     assert received == reject.document and BOOKING_PAGE in received["content"]
