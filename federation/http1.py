@@ -235,7 +235,6 @@ class Http1Connection(asyncio.Protocol):
             and not self._chunks
             and self._error is None
             and not self.closed
-            and not self._reading_paused
         )
         self._in_use = False
         if reuse:

@@ -36,6 +36,7 @@ __all__ = [
     "URL_CHECK_CACHE",
     "GuardedTransport",
     "Resolver",
+    "check_numeric_host",
     "system_dial",
     "system_resolve",
 ]
@@ -194,29 +195,37 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             data = encode_request(request.method, request.url.raw_path, request.headers.raw, body)
         except ExchangeError as exc:
             raise _httpx_error(exc, request) from exc
-        for attempt in (1, 2):
-            try:
-                connection = await self._pool.acquire(
-                    origin, connect_timeout=timeouts.get("connect"), pool_timeout=timeouts.get("pool")
-                )
-            except ExchangeError as exc:
-                raise _httpx_error(exc, request) from exc
-            try:
-                status, headers = await connection.send(data, timeouts.get("write"), timeouts.get("read"))
-            except ExchangeError as exc:
-                self._pool.discard(connection)
-                if exc.failure is ExchangeFailure.CLOSED and attempt == 1:
-                    continue  # a kept-alive connection the peer had closed: once more, on a new one
-                raise _httpx_error(exc, request) from exc
-            except BaseException:
-                self._pool.discard(connection)
-                raise
-            stream = _Body(self._pool, origin, connection, timeouts.get("read"), request)
-            return httpx.Response(
-                status, headers=headers, stream=stream, extensions={"http_version": b"HTTP/1.1"}
+        return await self._exchange(request, origin, data, timeouts, retry=True)
+
+    async def _exchange(
+        self,
+        request: httpx.Request,
+        origin: Origin,
+        data: bytes,
+        timeouts: dict[str, float | None],
+        *,
+        retry: bool,
+    ) -> httpx.Response:
+        """Send ``data`` on a pooled connection; with ``retry``, once more if a kept one proved stale."""
+        try:
+            connection = await self._pool.acquire(
+                origin, connect_timeout=timeouts.get("connect"), pool_timeout=timeouts.get("pool")
             )
-        raise httpx.RemoteProtocolError(
-            "unreachable: the retry loop always returns or raises", request=request
+        except ExchangeError as exc:
+            raise _httpx_error(exc, request) from exc
+        try:
+            status, headers = await connection.send(data, timeouts.get("write"), timeouts.get("read"))
+        except ExchangeError as exc:
+            self._pool.discard(connection)
+            if exc.failure is ExchangeFailure.CLOSED and retry:
+                return await self._exchange(request, origin, data, timeouts, retry=False)
+            raise _httpx_error(exc, request) from exc
+        except BaseException:
+            self._pool.discard(connection)
+            raise
+        stream = _Body(self._pool, origin, connection, timeouts.get("read"), request)
+        return httpx.Response(
+            status, headers=headers, stream=stream, extensions={"http_version": b"HTTP/1.1"}
         )
 
     async def aclose(self) -> None:
